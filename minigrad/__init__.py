@@ -1,0 +1,18 @@
+"""minigrad: NumPy tensors, a readable autograd engine, and Cython/OpenMP kernels."""
+import os as _os
+
+# Two thread pools spinning on two cores fight (../KERNELS.md): bound GOMP's and OpenBLAS's
+# spin-wait before either runtime loads, unless the user chose otherwise.
+_os.environ.setdefault("GOMP_SPINCOUNT", "20000")
+_os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+
+from . import autograd, random  # noqa: E402
+from ._config import config  # noqa: E402
+from ._parallel import get_num_threads, set_num_threads  # noqa: E402
+from .autograd import enable_grad, gradcheck, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
+from .creation import *  # noqa: E402,F401,F403
+from .random import manual_seed  # noqa: E402
+from .tensor import Tensor, cat, matmul, stack  # noqa: E402
+from . import nn  # noqa: E402,F401
+
+__version__ = "0.1.0"

@@ -1,0 +1,25 @@
+"""minigrad.config(): what this build is and what it runs."""
+import platform
+import sysconfig
+
+import numpy as np
+
+from . import _parallel
+from ._C import parallel as _cparallel
+
+
+def config():
+    """A dict describing the build: compiler, OpenMP, CPU features, kernels chosen, threads."""
+    info = {
+        "version": "0.1.0",
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "compiler": (sysconfig.get_config_var("CC") or "cc").split()[0],
+        "openmp": _parallel.OPENMP,
+        "num_threads": _parallel.get_num_threads(),
+        "cpu": _cparallel.cpu_features(),
+        "kernels": {},
+    }
+    if not info["openmp"]:
+        info["warning"] = "built without OpenMP: every kernel runs on one thread"
+    return info

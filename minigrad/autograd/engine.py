@@ -1,0 +1,143 @@
+"""The backward pass: reverse topological order over graph nodes, with an explicit stack.
+
+Two steps (as micrograd's backward, without its recursion):
+1. walk the graph from the output once, counting for every node how many of its outputs'
+   consumers are in the graph (`deps`);
+2. process nodes whose consumers have all delivered their gradients (Kahn's algorithm): sum
+   the gradients per output, call the node's backward, hand each input its gradient - a leaf
+   accumulates it into `.grad`, an inner node waits until its count reaches zero.
+A chain of any depth runs in constant Python stack.
+"""
+import numpy as np
+
+from .. import _parallel
+from .._C import elementwise as _elementwise
+
+# Set by minigrad.tensor once Tensor exists (it imports this module, so no import here);
+# a module global is also much cheaper on the hot path than an import inside a function.
+Tensor = None
+
+
+def _as_grad_array(gradient, like):
+    g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+    if g.shape != like.shape:
+        raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {list(g.shape)} and output[0] "
+                           f"has a shape of {list(like.shape)}.")
+    return g.astype(like.dtype, copy=False)
+
+
+def accumulate_grad(leaf, g):
+    """leaf.grad += g. The first gradient is copied: `g` may be shared with other tensors' grads."""
+    if leaf._hooks:
+        for hook in leaf._hooks:
+            r = hook(Tensor._wrap(g))
+            if r is not None:
+                g = _as_grad_array(r, leaf.data)
+    if leaf.grad is None:
+        leaf.grad = Tensor._wrap(np.array(g, dtype=leaf.data.dtype, order="C", copy=True))
+        return
+    dst = leaf.grad.data
+    big = dst.size >= _parallel.ELEMENTWISE_THRESHOLD   # below it, NumPy's call is cheaper than ours
+    if big and dst.flags.c_contiguous and dst.flags.writeable and dst.shape == leaf.data.shape:
+        src = np.ascontiguousarray(g, dtype=dst.dtype)
+        _elementwise.axpy(1.0, src.reshape(-1), dst.reshape(-1), _parallel.get_num_threads())
+    elif dst.flags.writeable and dst.shape == leaf.data.shape:
+        np.add(dst, g, out=dst)
+    else:
+        leaf.grad = Tensor._wrap(dst + g)
+
+
+def run_backward(root, gradient=None, retain_graph=False, capture=None):
+    """Backpropagate from `root`. With `capture` (dict id(leaf) -> None) the leaves' gradients
+    are stored in it instead of being accumulated into `.grad` (used by autograd.grad)."""
+    if not root.requires_grad:
+        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+    if gradient is None:
+        if root.data.size != 1:
+            raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        g = np.ones_like(root.data)
+    else:
+        g = _as_grad_array(gradient, root.data)
+
+    def deliver_to_leaf(leaf, grad):
+        if capture is None:
+            accumulate_grad(leaf, grad)
+        elif id(leaf) in capture:
+            prev = capture[id(leaf)]
+            capture[id(leaf)] = grad if prev is None else prev + grad
+
+    if root._ctx is None:
+        deliver_to_leaf(root, g)
+        return
+
+    # 1. count, for every node, the edges that will deliver a gradient to it
+    deps = {}
+    stack = [root._ctx]
+    seen = {id(root._ctx)}
+    while stack:
+        node = stack.pop()
+        for p in node.parents:
+            if p is not None and p._ctx is not None:
+                child = p._ctx
+                deps[id(child)] = deps.get(id(child), 0) + 1
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    stack.append(child)
+
+    # 2. apply the chain rule in reverse topological order
+    pending = {id(root._ctx): [None] * len(root._ctx._out_meta)}
+    pending[id(root._ctx)][root._out_idx] = g
+    ready = [root._ctx]
+    while ready:
+        node = ready.pop()
+        grads = pending.pop(id(node))
+        for i, (shape, dtype) in enumerate(node._out_meta):
+            if grads[i] is None:   # an output nobody used (e.g. the indices of max_pool2d)
+                grads[i] = np.zeros(shape, dtype)
+        if node._hooks:
+            for i, hook in node._hooks:
+                r = hook(Tensor._wrap(grads[i]))
+                if r is not None:
+                    grads[i] = _as_grad_array(r, grads[i])
+        in_grads = node.backward(node, *grads)
+        if not isinstance(in_grads, tuple):
+            in_grads = (in_grads,)
+        if len(in_grads) < len(node.parents) and any(p is not None for p in node.parents[len(in_grads):]):
+            raise RuntimeError(f"function {node.name} returned an incorrect number of gradients "
+                               f"(expected {len(node.parents)}, got {len(in_grads)})")
+        if not retain_graph:
+            node._release()
+        for i, (p, gi) in enumerate(zip(node.parents, in_grads)):   # trailing non-tensor args: no grad
+            if p is None or gi is None:
+                continue
+            if np.shape(gi) != p.data.shape:
+                raise RuntimeError(f"Function {node.name} returned an invalid gradient at index {i} - got "
+                                   f"{list(np.shape(gi))} but expected shape compatible with {list(p.data.shape)}")
+            gi = np.asarray(gi, dtype=p.data.dtype)
+            if p._ctx is None:
+                deliver_to_leaf(p, gi)
+                continue
+            child = p._ctx
+            slots = pending.get(id(child))
+            if slots is None:
+                slots = pending[id(child)] = [None] * len(child._out_meta)
+            prev = slots[p._out_idx]
+            slots[p._out_idx] = gi if prev is None else prev + gi
+            deps[id(child)] -= 1
+            if deps[id(child)] == 0:
+                ready.append(child)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=False):
+    """Gradients of `outputs` w.r.t. leaf `inputs`, returned as Tensors; `.grad` is untouched.
+    An input the output does not depend on gets zeros."""
+    single = isinstance(inputs, Tensor)
+    inputs = (inputs,) if single else tuple(inputs)
+    for t in inputs:
+        if not t.is_leaf or not t.requires_grad:
+            raise RuntimeError("grad: every input must be a leaf tensor that requires grad")
+    capture = {id(t): None for t in inputs}
+    run_backward(outputs, grad_outputs, retain_graph=retain_graph, capture=capture)
+    res = tuple(Tensor._wrap(np.zeros_like(t.data) if capture[id(t)] is None else capture[id(t)])
+                for t in inputs)
+    return res[0] if single else res

@@ -1,0 +1,163 @@
+"""Function: one differentiable op, forward and backward side by side.
+
+    class Square(Function):
+        @staticmethod
+        def forward(ctx, x):              # x is a NumPy array
+            ctx.save_for_backward(x)
+            return x * x                  # return an array (or a tuple of arrays)
+
+        @staticmethod
+        def backward(ctx, grad):          # one array per output, never modify it in place
+            x, = ctx.saved_tensors
+            return 2 * x * grad           # one gradient (array or None) per Tensor argument
+
+    y = Square.apply(t)                   # Tensor in, Tensor out
+
+Inside forward and backward everything is a NumPy array: Tensors are unwrapped by `apply`,
+which is the only place a graph node is made. The node *is* the ctx (an instance of the
+Function subclass); it is created only when grad mode is on and an input requires grad, so
+inference pays nothing for autograd. References point backwards only (output -> node ->
+inputs), so a graph is freed by reference counting as soon as its output is dropped.
+"""
+from . import grad_mode
+
+# Set by minigrad.tensor once Tensor exists (it imports this module, so no import here);
+# a module global is also much cheaper on the hot path than an import inside a function.
+Tensor = None
+
+_FREED_MSG = ("Trying to backward through the graph a second time (or directly access saved tensors after "
+              "they have already been freed). Saved intermediate values of the graph are freed when you call "
+              ".backward(). Specify retain_graph=True if you need to backward through the graph a second time.")
+
+
+class Function:
+    __slots__ = ("parents", "needs_input_grad", "_saved", "_versions", "_freed", "_non_diff",
+                 "_out_meta", "_hooks", "__dict__")
+    # Set by view-like ops (reshape, transpose, ...): their output shares the input's storage,
+    # so it shares its version counter too.
+    is_view = False
+
+    # ------------------------------------------------------------------ user API
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("Function subclasses must implement a static forward(ctx, ...)")
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError("Function subclasses must implement a static backward(ctx, *grads)")
+
+    def save_for_backward(self, *arrays):
+        """Keep arrays for backward. Checked against in-place changes when backward reads them."""
+        self._saved = arrays
+
+    @property
+    def saved_tensors(self):
+        if self._freed:
+            raise RuntimeError(_FREED_MSG)
+        for cell, version, shape in self._versions:
+            if cell[0] != version:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by an inplace "
+                    f"operation: [Tensor of shape {list(shape)}] is at version {cell[0]}; expected version "
+                    f"{version} instead. (In {type(self).__name__}Backward.)")
+        return self._saved
+
+    def mark_non_differentiable(self, *arrays):
+        """Mark outputs (e.g. pooling indices) that never get a gradient."""
+        self._non_diff = arrays
+
+    @property
+    def name(self):
+        return type(self).__name__ + "Backward"
+
+    def __repr__(self):
+        return f"<{self.name}>"
+
+    # ------------------------------------------------------------------ machinery
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        record = grad_mode._enabled
+        arrays = []
+        needs = []
+        any_needs = False
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                rg = record and a.requires_grad
+                needs.append(rg)
+                any_needs = any_needs or rg
+            else:
+                arrays.append(a)
+                needs.append(False)
+
+        ctx = cls.__new__(cls)
+        ctx.needs_input_grad = tuple(needs)
+        ctx._saved = ()
+        ctx._non_diff = ()
+        ctx._freed = False
+        grad_mode._enabled = False
+        try:
+            out = cls.forward(ctx, *arrays, **kwargs)
+        finally:
+            grad_mode._enabled = record
+
+        single = not isinstance(out, tuple)
+        outs = (out,) if single else out
+        if not any_needs:
+            results = tuple(Tensor._wrap(o) for o in outs)
+            return results[0] if single else results
+
+        ctx.parents = tuple(a if n else None for a, n in zip(args, needs))
+        ctx._hooks = None
+        ctx._out_meta = tuple((o.shape, o.dtype) for o in outs)
+        results = []
+        for i, o in enumerate(outs):
+            diff = not any(o is nd for nd in ctx._non_diff)
+            t = Tensor._wrap(o, ctx if diff else None, i)
+            if diff and cls.is_view:
+                t._version = args[0]._version
+            results.append(t)
+        ctx._versions = cls._record_versions(ctx, args, results)
+        return results[0] if single else tuple(results)
+
+    @staticmethod
+    def _record_versions(ctx, args, results):
+        versions = []
+        for s in ctx._saved:
+            for t in (*args, *results):
+                if isinstance(t, Tensor) and t.data is s:
+                    versions.append((t._version, t._version[0], s.shape))
+                    break
+        return tuple(versions)
+
+    @classmethod
+    def apply_(cls, tensor, *args, **kwargs):
+        """Run the op in place on `tensor` (torch's `op_`): its data is overwritten, its version
+        bumped, and, when a graph is recorded, its history rebased onto this op."""
+        if not grad_mode._enabled or not (tensor.requires_grad or any(
+                isinstance(a, Tensor) and a.requires_grad for a in args)):
+            out = cls.apply(tensor, *args, **kwargs)
+            _write_inplace(tensor, out.data)
+            return tensor
+        if tensor.is_leaf and tensor.requires_grad:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        # The value before the op becomes a tensor of its own, holding the old history.
+        old = Tensor._wrap(tensor.data.copy(), tensor._ctx, tensor._out_idx)
+        old.requires_grad = tensor.requires_grad
+        out = cls.apply(old, *args, **kwargs)
+        _write_inplace(tensor, out.data)
+        tensor._ctx, tensor._out_idx, tensor.requires_grad = out._ctx, 0, True
+        return tensor
+
+    def _release(self):
+        self._saved = ()
+        self._freed = True
+
+
+def _write_inplace(tensor, value):
+    if value.shape != tensor.data.shape:
+        raise RuntimeError(f"output with shape {list(tensor.data.shape)} doesn't match the broadcast shape "
+                           f"{list(value.shape)}")
+    if value is not tensor.data:
+        tensor.data[...] = value
+    tensor._version[0] += 1

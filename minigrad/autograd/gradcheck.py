@@ -1,0 +1,90 @@
+"""Finite-difference gradient check (float64), after torch.autograd.gradcheck."""
+import numpy as np
+
+from . import grad_mode
+from .engine import grad as _grad
+
+# Set by minigrad.tensor once Tensor exists (it imports this module, so no import here);
+# a module global is also much cheaper on the hot path than an import inside a function.
+Tensor = None
+
+
+class GradcheckError(RuntimeError):
+    pass
+
+
+def _outputs(fn, inputs):
+    out = fn(*inputs)
+    outs = out if isinstance(out, (tuple, list)) else (out,)
+    return [o for o in outs if isinstance(o, Tensor) and o.data.dtype.kind == "f"]
+
+
+def _numerical_jacobians(fn, inputs, eps):
+    """J[i][j] has shape (out_i.size, in_j.size): central differences, one input element at a time."""
+    with grad_mode.no_grad():
+        n_out = len(_outputs(fn, inputs))
+        jac = [[None] * len(inputs) for _ in range(n_out)]
+        for j, x in enumerate(inputs):
+            flat = x.data.reshape(-1)   # a view: perturbing it perturbs x
+            cols = [[] for _ in range(n_out)]
+            for k in range(flat.size):
+                orig = flat[k]
+                flat[k] = orig + eps
+                plus = [o.data.copy() for o in _outputs(fn, inputs)]
+                flat[k] = orig - eps
+                minus = [o.data.copy() for o in _outputs(fn, inputs)]
+                flat[k] = orig
+                for i in range(n_out):
+                    cols[i].append(((plus[i] - minus[i]) / (2 * eps)).reshape(-1))
+            for i in range(n_out):
+                jac[i][j] = np.stack(cols[i], axis=1) if cols[i] else np.zeros((0, 0))
+    return jac
+
+
+def _analytical_jacobians(fn, inputs):
+    outs = _outputs(fn, inputs)
+    jac = [[np.zeros((o.data.size, x.data.size)) for x in inputs] for o in outs]
+    for i, o in enumerate(outs):
+        if not o.requires_grad:
+            continue
+        for r in range(o.data.size):
+            seed = np.zeros(o.data.size, dtype=o.data.dtype)
+            seed[r] = 1.0
+            grads = _grad(o, inputs, seed.reshape(o.data.shape), retain_graph=True)
+            for j, g in enumerate(grads):
+                jac[i][j][r] = g.data.reshape(-1)
+    return jac
+
+
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+    """Compare fn's analytical Jacobians (autograd) with central differences.
+
+    `inputs`: a Tensor or a tuple of Tensors; those with requires_grad=True are checked and must
+    be float64 leaves (float32 finite differences are too coarse to mean anything).
+    Returns True, or raises GradcheckError naming the output and input that disagree.
+    """
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    checked = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+    if not checked:
+        raise ValueError("gradcheck: at least one input must be a Tensor with requires_grad=True")
+    for k, x in enumerate(checked):
+        if x.data.dtype != np.float64:
+            raise ValueError(f"gradcheck: input {k} has dtype {x.data.dtype}; gradcheck needs float64 inputs")
+        if not x.is_leaf:
+            raise ValueError(f"gradcheck: input {k} is not a leaf tensor")
+
+    def f(*xs):
+        it = iter(xs)
+        return fn(*[next(it) if (isinstance(x, Tensor) and x.requires_grad) else x for x in inputs])
+
+    numerical = _numerical_jacobians(f, checked, eps)
+    analytical = _analytical_jacobians(f, checked)
+    for i, (num_row, ana_row) in enumerate(zip(numerical, analytical)):
+        for j, (num, ana) in enumerate(zip(num_row, ana_row)):
+            if not np.allclose(ana, num, atol=atol, rtol=rtol, equal_nan=True):
+                msg = (f"Jacobian mismatch for output {i} with respect to input {j},\n"
+                       f"numerical:{num}\nanalytical:{ana}\n")
+                if raise_exception:
+                    raise GradcheckError(msg)
+                return False
+    return True

@@ -1,0 +1,463 @@
+"""Tensor: one NumPy array (`.data`) plus what autograd needs (`grad`, `requires_grad`, `grad_fn`).
+
+Methods are one-liners onto an op's Function.apply (minigrad/ops); argument checks that users
+can get wrong live here, before the op runs.
+"""
+import numpy as np
+
+from . import ops
+from .autograd import engine, grad_mode
+from .autograd.function import Function
+from .ops.reduce import normalize_dims
+
+_FLOATS = (np.float32, np.float64)
+
+
+def _dtype_name(dt):
+    return {np.dtype(np.float32): "Float", np.dtype(np.float64): "Double", np.dtype(np.int64): "Long",
+            np.dtype(np.int32): "Int", np.dtype(np.bool_): "Bool"}.get(np.dtype(dt), str(dt))
+
+
+class Tensor:
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_out_idx", "_version", "_hooks", "__weakref__")
+    __array_priority__ = 1000   # so ndarray <op> Tensor defers to Tensor's reflected operators
+
+    def __init__(self, data, dtype=None, requires_grad=False):
+        if isinstance(data, Tensor):
+            data = data.data
+        arr = np.array(data, dtype=dtype, copy=True)
+        if dtype is None:
+            if arr.dtype.kind == "f" and arr.dtype != np.float64:
+                arr = arr.astype(np.float32)
+            elif arr.dtype.kind == "f" and not isinstance(data, np.ndarray):
+                arr = arr.astype(np.float32)   # Python floats -> float32, like torch's default dtype
+            elif arr.dtype.kind in "iu":
+                arr = arr.astype(np.int64)
+        self._init(arr, requires_grad)
+
+    def _init(self, arr, requires_grad=False, ctx=None, idx=0):
+        self.data = arr
+        self.grad = None
+        self._ctx = ctx
+        self._out_idx = idx
+        self._version = [0]
+        self._hooks = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+        elif ctx is not None:
+            self.requires_grad = True
+
+    @classmethod
+    def _wrap(cls, arr, ctx=None, idx=0):
+        """Make a Tensor around an existing array without copying (the hot path of every op)."""
+        t = object.__new__(Tensor)
+        t._init(arr if isinstance(arr, np.ndarray) else np.asarray(arr), False, ctx, idx)
+        return t
+
+    # ***** properties *****
+    shape = property(lambda self: self.data.shape)
+    dtype = property(lambda self: self.data.dtype)
+    ndim = property(lambda self: self.data.ndim)
+    grad_fn = property(lambda self: self._ctx)
+    is_leaf = property(lambda self: self._ctx is None)
+    T = property(lambda self: self.permute(*reversed(range(self.ndim))))
+
+    def size(self, dim=None):
+        return self.data.shape if dim is None else self.data.shape[normalize_dims(dim, self.ndim)[0]]
+
+    def dim(self):
+        return self.data.ndim
+
+    def numel(self):
+        return self.data.size
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    # ***** conversion *****
+    def numpy(self):
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self.data
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def item(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"a Tensor with {self.data.size} elements cannot be converted to Scalar")
+        return self.data.reshape(-1)[0].item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.data.reshape(-1)[0])
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4,
+                               floatmode="maxprec_equal" if self.dtype.kind == "f" else "maxprec")
+        if self.data.size == 0:
+            body = f"[], size={self.shape}"
+        extra = ""
+        if self.dtype == np.float64:
+            extra += ", dtype=minigrad.float64"
+        elif self.dtype == np.bool_:
+            extra += ", dtype=minigrad.bool"
+        if self._ctx is not None:
+            extra += f", grad_fn={self._ctx!r}"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    def to(self, dtype):
+        return self if self.dtype == np.dtype(dtype) else ops.Cast.apply(self, np.dtype(dtype))
+
+    def float(self):
+        return self.to(np.float32)
+
+    def double(self):
+        return self.to(np.float64)
+
+    def long(self):
+        return Tensor._wrap(self.data.astype(np.int64))
+
+    # ***** autograd *****
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        if not requires_grad and self._ctx is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables.")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def backward(self, gradient=None, retain_graph=False):
+        """Accumulate d(self)/d(leaf) * gradient into every leaf's .grad."""
+        engine.run_backward(self, gradient, retain_graph)
+
+    def detach(self):
+        """A tensor sharing this one's data, cut from the graph."""
+        t = Tensor._wrap(self.data)
+        t._version = self._version
+        return t
+
+    def register_hook(self, hook):
+        """hook(grad) -> None or a replacement gradient; called when this tensor's gradient is computed."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._ctx is None:
+            self._hooks = (self._hooks or []) + [hook]
+            return _HookHandle(self, hook, None)
+        self._ctx._hooks = (self._ctx._hooks or []) + [(self._out_idx, hook)]
+        return _HookHandle(self._ctx, (self._out_idx, hook), "ctx")
+
+    @property
+    def _version_number(self):
+        return self._version[0]
+
+    # ***** arithmetic *****
+    def _operand(self, other):
+        """Match `other` to self for a binary op: scalars and arrays take self's dtype; mixing
+        float32 and float64 tensors is an error (no silent upcast of a whole network)."""
+        if isinstance(other, Tensor):
+            a, b = self.dtype, other.dtype
+            if a != b and a.kind == "f" and b.kind == "f":
+                raise RuntimeError(f"expected both operands to have the same dtype, but got {_dtype_name(a)} "
+                                   f"and {_dtype_name(b)} (convert one with .float() or .double())")
+            if a.kind == "f" and b.kind != "f":
+                return Tensor._wrap(other.data.astype(a))
+            return other
+        if self.dtype.kind == "f":
+            return np.asarray(other, dtype=self.dtype)
+        arr = np.asarray(other)
+        return arr.astype(np.float32) if arr.dtype.kind == "f" and arr.dtype != np.float64 else arr
+
+    def _binary(self, fn, other, reflected=False):
+        other = self._operand(other)
+        if other.dtype.kind == "f" and self.dtype.kind != "f":
+            self_ = Tensor._wrap(self.data.astype(other.dtype))
+        else:
+            self_ = self
+        try:
+            return fn.apply(other, self_) if reflected else fn.apply(self_, other)
+        except ValueError as exc:
+            a, b = (np.shape(other), self.shape) if reflected else (self.shape, np.shape(other))
+            raise RuntimeError(f"The size of tensor a {a} must match the size of tensor b {b}: shapes "
+                               f"cannot be broadcast together ({exc})") from None
+
+    def __add__(self, o): return self._binary(ops.Add, o)
+    def __radd__(self, o): return self._binary(ops.Add, o, True)
+    def __sub__(self, o): return self._binary(ops.Sub, o)
+    def __rsub__(self, o): return self._binary(ops.Sub, o, True)
+    def __mul__(self, o): return self._binary(ops.Mul, o)
+    def __rmul__(self, o): return self._binary(ops.Mul, o, True)
+    def __truediv__(self, o): return self._binary(ops.Div, o)
+    def __rtruediv__(self, o): return self._binary(ops.Div, o, True)
+    def __pow__(self, o): return self._binary(ops.Pow, o)
+    def __rpow__(self, o): return self._binary(ops.Pow, o, True)
+    def __neg__(self): return ops.Neg.apply(self)
+    def __matmul__(self, o): return matmul(self, o)
+    def __rmatmul__(self, o): return matmul(o, self)
+
+    add = __add__
+    sub = __sub__
+    mul = __mul__
+    div = __truediv__
+    pow = __pow__
+    neg = __neg__
+    matmul = __matmul__
+
+    def exp(self): return ops.Exp.apply(self)
+    def log(self): return ops.Log.apply(self)
+    def sqrt(self): return ops.Sqrt.apply(self)
+    def abs(self): return ops.Abs.apply(self)
+    def clone(self): return ops.Clone.apply(self)
+
+    def clamp(self, min=None, max=None):
+        if min is None and max is None:
+            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        return ops.Clamp.apply(self, min=min, max=max)
+
+    clip = clamp
+
+    # ***** comparisons: plain bool tensors, never part of a graph *****
+    def _compare(self, ufunc, other):
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor._wrap(ufunc(self.data, other))
+
+    def __eq__(self, o): return self._compare(np.equal, o)
+    def __ne__(self, o): return self._compare(np.not_equal, o)
+    def __lt__(self, o): return self._compare(np.less, o)
+    def __le__(self, o): return self._compare(np.less_equal, o)
+    def __gt__(self, o): return self._compare(np.greater, o)
+    def __ge__(self, o): return self._compare(np.greater_equal, o)
+    __hash__ = object.__hash__
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    # ***** in-place ops: bump the version; guarded by autograd (Function.apply_) *****
+    def add_(self, other): return ops.Add.apply_(self, self._operand(other))
+    def sub_(self, other): return ops.Sub.apply_(self, self._operand(other))
+    def mul_(self, other): return ops.Mul.apply_(self, self._operand(other))
+    def div_(self, other): return ops.Div.apply_(self, self._operand(other))
+    def clamp_(self, min=None, max=None): return ops.Clamp.apply_(self, min=min, max=max)
+    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
+
+    def _write(self, fn):
+        """Overwrite data with no autograd (init, zero_, fill_): only allowed where torch allows it."""
+        if grad_mode.is_grad_enabled() and self.requires_grad and self._ctx is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        fn(self.data)
+        self._version[0] += 1
+        return self
+
+    def zero_(self): return self._write(lambda a: a.fill(0))
+    def fill_(self, value): return self._write(lambda a: a.fill(value))
+    def copy_(self, src): return self._write(lambda a: np.copyto(a, np.asarray(src, dtype=a.dtype)))
+
+    def __setitem__(self, index, value):
+        index = _index_arrays(index)
+        value = value.data if isinstance(value, Tensor) else value
+        self._write(lambda a: a.__setitem__(index, value))
+
+    # ***** reductions *****
+    def sum(self, dim=None, keepdim=False):
+        return ops.Sum.apply(self, normalize_dims(dim, self.ndim), keepdim=keepdim)
+
+    def mean(self, dim=None, keepdim=False):
+        if self.dtype.kind != "f":
+            raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating "
+                               f"point or complex dtype. Got: {_dtype_name(self.dtype)}")
+        return ops.Mean.apply(self, normalize_dims(dim, self.ndim), keepdim=keepdim)
+
+    def _extreme(self, all_fn, dim_fn, dim, keepdim):
+        if self.data.size == 0:
+            raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() == 0.")
+        if dim is None:
+            return all_fn.apply(self)
+        d, = normalize_dims(dim, self.ndim)
+        return MinMaxResult(*dim_fn.apply(self, d, keepdim=keepdim))
+
+    def max(self, dim=None, keepdim=False):
+        """max() -> a scalar tensor; max(dim) -> (values, indices), as torch."""
+        return self._extreme(ops.MaxAll, ops.MaxDim, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        return self._extreme(ops.MinAll, ops.MinDim, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        if dim is None:
+            return Tensor._wrap(np.asarray(np.argmax(self.data), dtype=np.int64))
+        d, = normalize_dims(dim, self.ndim)
+        return Tensor._wrap(np.argmax(self.data, axis=d, keepdims=keepdim).astype(np.int64))
+
+    # ***** shape *****
+    def reshape(self, *shape):
+        shape = _shape_args(shape)
+        try:
+            out_shape = np.empty(self.shape, dtype=np.bool_).reshape(shape).shape
+        except ValueError:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {self.data.size}") from None
+        return ops.Reshape.apply(self, out_shape)
+
+    view = reshape
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        if self.ndim == 0:
+            return self.reshape(1)
+        s, e = normalize_dims(start_dim, self.ndim)[0], normalize_dims(end_dim, self.ndim)[0]
+        if s > e:
+            raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+        shape = self.shape[:s] + (int(np.prod(self.shape[s:e + 1])),) + self.shape[e + 1:]
+        return ops.Reshape.apply(self, shape)
+
+    def transpose(self, dim0, dim1):
+        d0, d1 = (normalize_dims(d, self.ndim)[0] for d in (dim0, dim1))
+        return ops.Transpose.apply(self, d0, d1)
+
+    def permute(self, *dims):
+        dims = _shape_args(dims)
+        if len(dims) != self.ndim:
+            raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match "
+                               f"the length of the desired ordering of dimensions i.e. input.dim() = {self.ndim} "
+                               f"is not equal to len(dims) = {len(dims)}")
+        normalize_dims(dims, self.ndim)   # range and repeat checks
+        return ops.Permute.apply(self, tuple(d % self.ndim for d in dims) if self.ndim else ())
+
+    def unsqueeze(self, dim):
+        d = normalize_dims(dim, self.ndim + 1)[0]
+        return ops.Reshape.apply(self, self.shape[:d] + (1,) + self.shape[d:])
+
+    def squeeze(self, dim=None):
+        axes = [a for a in normalize_dims(dim, self.ndim) if self.shape[a] == 1]
+        return ops.Reshape.apply(self, tuple(n for a, n in enumerate(self.shape) if a not in axes))
+
+    def expand(self, *shape):
+        shape = _shape_args(shape)
+        lead = len(shape) - self.ndim
+        full = tuple(self.shape[i - lead] if (n == -1 and i >= lead) else n for i, n in enumerate(shape))
+        try:
+            np.broadcast_shapes(self.shape, full)
+        except ValueError:
+            raise RuntimeError(f"The expanded size of the tensor {full} must match the existing size "
+                               f"{self.shape} at non-singleton dimensions") from None
+        return ops.Expand.apply(self, full)
+
+    def contiguous(self):
+        return self if self.data.flags.c_contiguous else ops.Clone.apply(self)
+
+    def __getitem__(self, index):
+        return ops.GetItem.apply(self, _index_arrays(index))
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+
+class MinMaxResult(tuple):
+    """(values, indices) from max(dim)/min(dim), like torch.return_types.max."""
+    def __new__(cls, values, indices):
+        return super().__new__(cls, (values, indices))
+
+    values = property(lambda self: self[0])
+    indices = property(lambda self: self[1])
+
+
+class _HookHandle:
+    def __init__(self, owner, entry, kind):
+        self._owner, self._entry, self._kind = owner, entry, kind
+
+    def remove(self):
+        hooks = self._owner._hooks
+        if hooks and self._entry in hooks:
+            hooks = [h for h in hooks if h is not self._entry]
+            self._owner._hooks = hooks or None
+
+
+def _shape_args(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def _index_arrays(index):
+    """Tensors inside an index become their arrays."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return index
+
+
+# ***** functions over several tensors *****
+
+def _as_tensor(x):
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def matmul(a, b):
+    """numpy.matmul semantics with autograd."""
+    a, b = _as_tensor(a), _as_tensor(b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
+    ka = a.shape[-1]
+    kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if ka != kb:
+        raise RuntimeError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
+                           f"({ka} != {kb})")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a.dtype} != {b.dtype}")
+    try:
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise RuntimeError(f"matmul: batch dimensions of {tuple(a.shape)} and {tuple(b.shape)} cannot be "
+                           f"broadcast") from None
+    return ops.MatMul.apply(a, b)
+
+
+def _check_same(tensors, name):
+    if not tensors:
+        raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
+    tensors = [_as_tensor(t) for t in tensors]
+    dtypes = {t.dtype for t in tensors}
+    if len(dtypes) > 1:
+        raise RuntimeError(f"{name}(): expected all tensors to have the same dtype, got {sorted(map(str, dtypes))}")
+    return tensors
+
+
+def cat(tensors, dim=0):
+    tensors = _check_same(list(tensors), "cat")
+    d = normalize_dims(dim, tensors[0].ndim)[0]
+    ref = tensors[0].shape
+    for i, t in enumerate(tensors):
+        if t.ndim != len(ref) or any(t.shape[k] != ref[k] for k in range(len(ref)) if k != d):
+            raise RuntimeError(f"cat(): Sizes of tensors must match except in dimension {d}. Expected shape "
+                               f"{tuple(ref)} (except dim {d}) but got {tuple(t.shape)} for tensor number {i}")
+    return ops.Cat.apply(*tensors, dim=d)
+
+
+def stack(tensors, dim=0):
+    tensors = _check_same(list(tensors), "stack")
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {tuple(tensors[0].shape)} at "
+                               f"entry 0 and {tuple(t.shape)} at entry {i}")
+    d = normalize_dims(dim, tensors[0].ndim + 1)[0]
+    return ops.Stack.apply(*tensors, dim=d)
+
+
+__all__ = ["Tensor", "Function", "matmul", "cat", "stack"]
+
+# The autograd modules need the Tensor class but are imported before it exists.
+from .autograd import engine as _engine, function as _function, gradcheck as _gradcheck  # noqa: E402
+
+_engine.Tensor = _function.Tensor = _gradcheck.Tensor = Tensor

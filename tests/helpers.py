@@ -1,0 +1,92 @@
+"""Test helpers: one-line parity checks against torch, exception parity, kernel vs reference.
+
+check_op([(2, 3, 8, 8)], lambda x: torch.nn.functional.max_pool2d(x, 2),
+                         lambda x: F.max_pool2d(x, 2))
+"""
+import numpy as np
+import pytest
+
+import minigrad
+
+try:
+    import torch
+    HAVE_TORCH = True
+except ImportError:  # the package never needs torch; parity tests skip without it
+    torch = None
+    HAVE_TORCH = False
+
+needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason="torch not installed (pip install torch==2.13.0)")
+
+
+def _as_tuple(x):
+    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
+
+
+def _compare(name, got, want, atol, rtol):
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.shape == want.shape, f"{name}: shape mismatch: minigrad={got.shape} | torch={want.shape}"
+    if want.dtype.kind in "iub":
+        np.testing.assert_array_equal(got, want, err_msg=f"{name}: integer values differ")
+    else:
+        np.testing.assert_allclose(got, want, atol=atol, rtol=rtol, err_msg=name, equal_nan=True)
+
+
+def check_op(shapes, torch_fn, mg_fn=None, *, vals=None, low=-2.0, high=2.0, dtype=np.float32,
+             atol=1e-6, rtol=1e-5, grad_atol=1e-5, grad_rtol=1e-4, forward_only=False, seed=0):
+    """Run torch_fn and mg_fn on the same inputs; compare outputs (shape, dtype, values; integer
+    outputs exactly) and every input's gradient under a fixed random, non-uniform cotangent."""
+    if not HAVE_TORCH:
+        pytest.skip("torch not installed")
+    mg_fn = mg_fn or torch_fn
+    rng = np.random.default_rng(seed)
+    arrays = [np.asarray(v, dtype=dtype) for v in vals] if vals is not None else \
+        [rng.uniform(low, high, size=s).astype(dtype) for s in shapes]
+    t_in = [torch.tensor(a, requires_grad=not forward_only) for a in arrays]
+    m_in = [minigrad.tensor(a.copy(), requires_grad=not forward_only) for a in arrays]
+    t_out = _as_tuple(torch_fn(*t_in))
+    m_out = _as_tuple(mg_fn(*m_in))
+    assert len(t_out) == len(m_out), f"number of outputs: minigrad={len(m_out)} | torch={len(t_out)}"
+    for i, (m, t) in enumerate(zip(m_out, t_out)):
+        assert str(m.dtype) == str(t.dtype).replace("torch.", "").replace("long", "int64"), \
+            f"forward, output {i}: dtype minigrad={m.dtype} | torch={t.dtype}"
+        _compare(f"forward, output {i}", m.detach().numpy(), t.detach().numpy(), atol, rtol)
+    if forward_only:
+        return m_out
+    diff = [(m, t) for m, t in zip(m_out, t_out) if t.dtype.is_floating_point and t.requires_grad]
+    cotangents = [rng.uniform(0.5, 1.5, size=t.shape).astype(dtype) for _, t in diff]
+    torch.autograd.backward([t for _, t in diff], [torch.tensor(c) for c in cotangents])
+    m_loss = None
+    for (m, _), c in zip(diff, cotangents):
+        term = (m * minigrad.tensor(c)).sum()
+        m_loss = term if m_loss is None else m_loss + term
+    if m_loss is not None:
+        m_loss.backward()
+    for i, (m, t) in enumerate(zip(m_in, t_in)):
+        if t.grad is None:
+            assert m.grad is None or not np.any(m.grad.numpy()), f"backward, input {i}: torch has no grad"
+            continue
+        assert m.grad is not None, f"backward, input {i}: minigrad computed no gradient"
+        _compare(f"backward, input {i}", m.grad.numpy(), t.grad.numpy(), grad_atol, grad_rtol)
+    return m_out
+
+
+def check_raises(shapes, torch_fn, mg_fn, exc, match=None, dtype=np.float32):
+    """Both libraries raise `exc` (same class) on the same input; `match` is checked on minigrad's message."""
+    arrays = [np.zeros(s, dtype=dtype) for s in shapes]
+    if HAVE_TORCH:
+        with pytest.raises(exc):
+            torch_fn(*[torch.tensor(a) for a in arrays])
+    with pytest.raises(exc, match=match):
+        mg_fn(*[minigrad.tensor(a) for a in arrays])
+
+
+def check_kernel(kernel, reference, *arrays, rtol=None, atol=0.0):
+    """Compare a minigrad._C kernel's outputs with its NumPy reference (exact for integers)."""
+    got, want = _as_tuple(kernel(*arrays)), _as_tuple(reference(*arrays))
+    for i, (g, w) in enumerate(zip(got, want)):
+        g, w = np.asarray(g), np.asarray(w)
+        if rtol is None and g.dtype.kind == "f":
+            rtol_i = 1e-6 if g.dtype == np.float32 else 1e-12
+        else:
+            rtol_i = rtol or 0
+        _compare(f"kernel output {i}", g, w, atol, rtol_i)
