@@ -1,0 +1,84 @@
+"""Shared benchmark machinery: cases, interleaved timing, thread control for all three libraries.
+
+A Case names one op at one shape and gives three callables built from the same data:
+minigrad's, NumPy's (the plain expression, or None) and torch's (or None when torch is
+missing). `check()` compares minigrad's result with the reference before anything is timed:
+a benchmark of a wrong answer is worthless.
+"""
+import os
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+os.environ.setdefault("GOMP_SPINCOUNT", "20000")        # bound both spin phases before the
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")   # runtimes load (KERNELS.md)
+
+import numpy as np  # noqa: E402
+
+import minigrad  # noqa: E402
+
+try:
+    import torch  # noqa: E402
+except ImportError:
+    torch = None
+
+try:
+    from threadpoolctl import threadpool_limits  # noqa: E402
+except ImportError:
+    threadpool_limits = None
+
+
+@dataclass
+class Case:
+    family: str                      # "gemm", "pooling", "activations", "conv", ...
+    name: str                        # "MaxPool2d(2,2) fwd"
+    minigrad: Callable[[], object]
+    numpy: Optional[Callable[[], object]] = None
+    torch: Optional[Callable[[], object]] = None
+    check: Optional[Callable[[], None]] = None   # raises AssertionError if minigrad is wrong
+    flops: Optional[float] = None    # for GFLOP/s of compute-bound cases
+    bytes: Optional[float] = None    # bytes moved, for the bandwidth fraction of memory-bound cases
+    extra: dict = field(default_factory=dict)
+
+
+def set_threads(n):
+    """Give all three libraries n threads."""
+    minigrad.set_num_threads(n)
+    if torch is not None:
+        torch.set_num_threads(n)
+    if threadpool_limits is not None:
+        threadpool_limits(n)
+
+
+def interleaved(fns, repeats=15, warmup=2, min_time=0.0):
+    """Time several callables round-robin (so drift hits all alike). Returns {key: [seconds]}."""
+    for _ in range(warmup):
+        for f in fns.values():
+            f()
+    times = {k: [] for k in fns}
+    for _ in range(repeats):
+        for k, f in fns.items():
+            t0 = time.perf_counter()
+            f()
+            times[k].append(time.perf_counter() - t0)
+    return times
+
+
+def summarize(samples):
+    """median, min, max in milliseconds."""
+    ms = [s * 1e3 for s in samples]
+    return statistics.median(ms), min(ms), max(ms)
+
+
+def run_case(case, repeats=15, warmup=2):
+    """Check, then time minigrad / numpy / torch interleaved. Returns a dict of medians (ms)."""
+    if case.check is not None:
+        case.check()
+    fns = {"minigrad": case.minigrad}
+    if case.numpy is not None:
+        fns["numpy"] = case.numpy
+    if case.torch is not None and torch is not None:
+        fns["torch"] = case.torch
+    times = interleaved(fns, repeats, warmup)
+    return {k: summarize(v) for k, v in times.items()}
