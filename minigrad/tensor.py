@@ -181,7 +181,8 @@ class Tensor:
         if self.dtype.kind == "f":
             return np.asarray(other, dtype=self.dtype)
         arr = np.asarray(other)
-        return arr.astype(np.float32) if arr.dtype.kind == "f" and arr.dtype != np.float64 else arr
+        # an int tensor meets a float: Python floats make float32 (torch's default dtype)
+        return arr.astype(np.float32) if arr.dtype.kind == "f" and not isinstance(other, np.ndarray) else arr
 
     def _binary(self, fn, other, reflected=False):
         other = self._operand(other)
@@ -457,7 +458,9 @@ def stack(tensors, dim=0):
 
 __all__ = ["Tensor", "Function", "matmul", "cat", "stack"]
 
-# The autograd modules need the Tensor class but are imported before it exists.
-from .autograd import engine as _engine, function as _function, gradcheck as _gradcheck  # noqa: E402
+# The autograd modules need the Tensor class but are imported before it exists. (sys.modules,
+# because `minigrad.autograd.gradcheck` the attribute is the function, not the module.)
+import sys as _sys  # noqa: E402
 
-_engine.Tensor = _function.Tensor = _gradcheck.Tensor = Tensor
+for _name in ("engine", "function", "gradcheck"):
+    _sys.modules[f"{__package__}.autograd.{_name}"].Tensor = Tensor

@@ -1,0 +1,232 @@
+"""The backward engine: accumulation, diamonds, deep graphs, retain_graph, versions, grad mode, hooks."""
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad.autograd import Function
+
+
+def leaf(*shape, dtype=np.float64):
+    return minigrad.randn(*shape, dtype=dtype, requires_grad=True)
+
+
+def test_reused_input_accumulates():
+    x = minigrad.tensor([3.0], requires_grad=True)
+    (x * x + x).sum().backward()
+    assert x.grad.tolist() == [7.0]
+
+
+def test_diamond_graph():
+    x = minigrad.tensor([2.0], requires_grad=True)
+    a = x * 3
+    b = a.exp()
+    c = a * a
+    (b + c).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 3 * np.exp(6.0) + 2 * 6.0 * 3, rtol=1e-6)
+
+
+def test_grad_accumulates_across_backward_calls_and_is_a_tensor():
+    x = leaf(3)
+    (x * 2).sum().backward()
+    (x * 3).sum().backward()
+    assert isinstance(x.grad, minigrad.Tensor)
+    np.testing.assert_allclose(x.grad.numpy(), 5.0)
+
+
+def test_first_gradient_is_copied_not_shared():
+    x, y = leaf(2), leaf(2)
+    (x + y).sum().backward()
+    x.grad.data[0] = 100
+    assert y.grad.data[0] == 1.0
+
+
+def test_deep_chain_no_recursion_limit():
+    x = minigrad.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad.item() == 1.0
+    del y   # freeing a 100k-node chain must not overflow the C stack either
+    gc.collect()
+
+
+def test_non_scalar_backward_needs_gradient():
+    x = leaf(3)
+    y = x * 2
+    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
+        y.backward()
+    y.backward(np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_allclose(x.grad.numpy(), [2, 4, 6])
+    with pytest.raises(RuntimeError, match="Mismatch in shape"):
+        (x * 2).backward(minigrad.ones(2, dtype=np.float64))
+
+
+def test_backward_on_tensor_without_grad():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        minigrad.ones(2).sum().backward()
+
+
+def test_second_backward_raises_unless_retained():
+    x = leaf(3)
+    y = (x.exp()).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp(x.data))
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()
+
+
+def test_inplace_change_of_saved_tensor_is_detected():
+    x = leaf(3)
+    y = x.exp()            # saves its output y
+    z = y.sum()
+    with minigrad.no_grad():
+        y.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.backward()
+
+
+def test_inplace_through_a_view_is_detected():
+    x = leaf(2, 3)
+    y = x.exp()
+    v = y.reshape(6)
+    loss = (y * 2).sum() + y.sum()    # Mul saves y
+    with minigrad.no_grad():
+        v.mul_(0.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+
+
+def test_inplace_on_leaf_requiring_grad_raises():
+    x = leaf(3)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        x.add_(1.0)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        x.zero_()
+    with minigrad.no_grad():
+        x.add_(1.0)     # allowed: this is how optimizers update
+
+
+def test_inplace_on_non_leaf_rebases_history():
+    x = leaf(3)
+    y = x * 2
+    y.mul_(3.0)            # y = 6x
+    y.add_(x)              # y = 7x
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 7.0)
+    assert y.grad_fn is not None and y._version_number == 2
+
+
+def test_no_grad_context_and_decorator():
+    x = leaf(2)
+    with minigrad.no_grad():
+        y = x * 2
+        with minigrad.enable_grad():
+            z = x * 2
+    assert not y.requires_grad and y.grad_fn is None and z.requires_grad
+
+    @minigrad.no_grad()
+    def f(t):
+        return t * 3
+
+    assert not f(x).requires_grad
+    assert minigrad.is_grad_enabled()
+
+
+def test_detach_and_requires_grad_flags():
+    x = leaf(2)
+    y = x * 2
+    d = y.detach()
+    assert not d.requires_grad and d.is_leaf and d.data is y.data
+    assert x.is_leaf and not y.is_leaf and y.grad_fn.name == "MulBackward"
+    with pytest.raises(RuntimeError, match="leaf variables"):
+        y.requires_grad_(False)
+    t = minigrad.ones(2).requires_grad_()
+    assert t.requires_grad
+
+
+def test_no_graph_without_grad_inputs():
+    y = minigrad.ones(3) * 2
+    assert y.grad_fn is None and not y.requires_grad
+
+
+def test_graph_is_freed_by_refcount():
+    x = leaf(3)
+    y = (x * 2).exp()
+    node = weakref.ref(y.grad_fn)
+    del y
+    assert node() is None
+
+
+def test_hooks_on_leaf_and_non_leaf():
+    x = leaf(3)
+    seen = []
+    x.register_hook(lambda g: seen.append(g.numpy().copy()))
+    y = x * 2
+    y.register_hook(lambda g: g * 10)         # replaces y's gradient
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 20.0)
+    np.testing.assert_allclose(seen[0], 20.0)
+    h = x.register_hook(lambda g: g * 0)
+    h.remove()
+    x.grad = None
+    (x * 1).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 1.0)
+
+
+def test_custom_function_with_non_differentiable_output():
+    class TopIndex(Function):
+        @staticmethod
+        def forward(ctx, x):
+            i = np.argmax(x).reshape(1)
+            ctx.save_for_backward(i)
+            ctx.n = x.size
+            ctx.mark_non_differentiable(i)
+            return x.max(keepdims=True), i
+
+        @staticmethod
+        def backward(ctx, g, g_idx):
+            i, = ctx.saved_tensors
+            out = np.zeros(ctx.n, g.dtype)
+            out[i] = g
+            return out
+
+    x = minigrad.tensor([1.0, 5.0, 2.0], requires_grad=True)
+    v, i = TopIndex.apply(x)
+    assert not i.requires_grad and v.requires_grad
+    v.sum().backward()
+    assert x.grad.tolist() == [0.0, 1.0, 0.0]
+
+
+def test_backward_returning_wrong_shape_is_reported():
+    class Bad(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g[:1]
+
+    with pytest.raises(RuntimeError, match="returned an invalid gradient at index 0"):
+        Bad.apply(leaf(3)).sum().backward()
+
+
+def test_autograd_grad_does_not_touch_dot_grad():
+    x = leaf(3)
+    g, = minigrad.autograd.grad((x * x).sum(), [x])
+    np.testing.assert_allclose(g.numpy(), 2 * x.data)
+    assert x.grad is None
+
+
+def test_graph_description_and_dot():
+    x = minigrad.randn(2, 3, requires_grad=True)
+    y = (x.exp() * 2).sum()
+    text = minigrad.autograd.graph.describe(y)
+    assert "SumBackward" in text and "ExpBackward saved: (2, 3)" in text and "leaf (2, 3) float32" in text
+    dot = minigrad.autograd.graph.to_dot(y)
+    assert dot.startswith("digraph") and dot.count("->") >= 4
