@@ -4,3 +4,5 @@ from .elementwise import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .movement import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
+from .loss import *  # noqa: F401,F403
+from .regularization import *  # noqa: F401,F403

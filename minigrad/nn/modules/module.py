@@ -181,10 +181,10 @@ class Module:
         unexpected = [k for k in state_dict if k not in own]
         errors = []
         if strict and (missing or unexpected):
-            if unexpected:
-                errors.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
             if missing:
                 errors.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
+            if unexpected:
+                errors.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
         loads = []
         for k, t in own.items():
             if k not in state_dict:

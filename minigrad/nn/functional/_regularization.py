@@ -1,0 +1,51 @@
+"""dropout and batch_norm."""
+import numpy as np
+
+from ... import ops, random
+from ...autograd import grad_mode
+
+__all__ = ["dropout", "batch_norm"]
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability p and scale the rest by 1/(1-p) (identity in eval).
+    The mask comes from minigrad's generator, so manual_seed makes it reproducible."""
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    keep = random.numpy_rng().random(input.shape, dtype=np.float32) >= p
+    # NOTE: p == 1 gives an all-zero mask times 0, not 0/0
+    scaled = keep.astype(input.dtype) * (0.0 if p == 1.0 else 1.0 / (1.0 - p))
+    if inplace:
+        return ops.Dropout.apply_(input, scaled)
+    return ops.Dropout.apply(input, scaled)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Normalise over (N, H, W) per channel. In training, use the batch's mean and biased
+    variance and update the running stats with the unbiased variance; otherwise use the
+    running stats. momentum=None means a cumulative average (the caller passes 1/num_batches)."""
+    if input.data.size == 0:
+        return input.clone()
+    if training:
+        axes = tuple(a for a in range(input.ndim) if a != 1)
+        n = input.data.size // input.shape[1]
+        if n <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                             f"{list(input.shape)}")
+        mean = input.data.mean(axis=axes)
+        var = input.data.var(axis=axes)
+        if running_mean is not None:
+            with grad_mode.no_grad():
+                m = momentum
+                running_mean.data[...] = (1 - m) * running_mean.data + m * mean
+                running_var.data[...] = (1 - m) * running_var.data + m * var * n / (n - 1)
+                running_mean._version[0] += 1
+                running_var._version[0] += 1
+    else:
+        mean, var = running_mean.data, running_var.data
+    return ops.BatchNorm.apply(input, weight, bias, mean.astype(input.dtype), var.astype(input.dtype),
+                               eps, training)
+

@@ -1,0 +1,77 @@
+"""Softmax family and the negative log-likelihood: the ops behind cross_entropy."""
+import numpy as np
+
+from ..autograd.function import Function
+
+__all__ = ["LogSoftmax", "Softmax", "NLLLoss"]
+
+
+class LogSoftmax(Function):
+    """x - max - log(sum(exp(x - max))): NOTE: subtracting the max keeps exp from overflowing."""
+    @staticmethod
+    def forward(ctx, x, dim):
+        shifted = x - x.max(axis=dim, keepdims=True)
+        out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        ctx.save_for_backward(out)
+        ctx.dim = dim
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        out, = ctx.saved_tensors
+        return g - np.exp(out) * g.sum(axis=ctx.dim, keepdims=True)
+
+
+class Softmax(Function):
+    @staticmethod
+    def forward(ctx, x, dim):
+        e = np.exp(x - x.max(axis=dim, keepdims=True))
+        out = e / e.sum(axis=dim, keepdims=True)
+        ctx.save_for_backward(out)
+        ctx.dim = dim
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        out, = ctx.saved_tensors
+        return out * (g - (g * out).sum(axis=ctx.dim, keepdims=True))
+
+
+class NLLLoss(Function):
+    """Loss from log-probabilities `lp` (M, C) and class indices `target` (M,), with class
+    weights, ignore_index and label smoothing eps (SPEC §7):
+        l_i = (1-eps) * w[t_i] * (-lp[i, t_i]) + (eps/C) * sum_c w[c] * (-lp[i, c]);  ignored rows 0
+        mean = sum_i l_i / sum_{i not ignored} w[t_i]
+    """
+    @staticmethod
+    def forward(ctx, lp, target, weight, ignore_index, reduction, label_smoothing):
+        m, c = lp.shape
+        keep = target != ignore_index
+        safe_t = np.where(keep, target, 0)
+        w = np.ones(c, lp.dtype) if weight is None else weight
+        w_t = np.where(keep, w[safe_t], 0).astype(lp.dtype)
+        picked = lp[np.arange(m), safe_t]
+        loss = -(1 - label_smoothing) * w_t * picked
+        if label_smoothing:
+            loss = loss - np.where(keep, (label_smoothing / c) * (lp * w).sum(axis=1), 0)
+        ctx.saved = (m, c, keep, safe_t, w, w_t, reduction, label_smoothing)
+        if reduction == "none":
+            ctx.denom = 1
+            return loss.astype(lp.dtype)
+        total = loss.sum(dtype=np.float64)
+        if reduction == "sum":
+            ctx.denom = 1
+            return np.asarray(total, lp.dtype)
+        ctx.denom = w_t.sum(dtype=np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):   # all rows ignored -> nan, as torch
+            return np.asarray(total / ctx.denom, lp.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        m, c, keep, safe_t, w, w_t, reduction, eps = ctx.saved
+        scale = (g if reduction == "none" else np.full(m, g / ctx.denom)).astype(w_t.dtype)
+        grad = np.zeros((m, c), dtype=w_t.dtype)
+        grad[np.arange(m), safe_t] = -(1 - eps) * w_t * scale
+        if eps:
+            grad -= np.where(keep, scale, 0)[:, None] * (eps / c) * w[None, :]
+        return grad

@@ -1,0 +1,56 @@
+"""Dropout and batch normalisation."""
+import numpy as np
+
+from ..autograd.function import Function
+
+__all__ = ["Dropout", "BatchNorm"]
+
+
+class Dropout(Function):
+    """y = x * mask / (1 - p), mask ~ Bernoulli(1 - p), drawn by the caller (so it is seeded)."""
+    @staticmethod
+    def forward(ctx, x, scaled_mask):
+        ctx.save_for_backward(scaled_mask)
+        return x * scaled_mask
+
+    @staticmethod
+    def backward(ctx, g):
+        scaled_mask, = ctx.saved_tensors
+        return g * scaled_mask
+
+
+class BatchNorm(Function):
+    """Normalise over every dim but 1 with the given mean/var, then scale and shift:
+    y = (x - mean) / sqrt(var + eps) * weight + bias.
+    `batch_stats=True` means mean/var were computed from x itself, so the gradient flows
+    through them too (training mode)."""
+    @staticmethod
+    def forward(ctx, x, weight, bias, mean, var, eps, batch_stats):
+        shape = [1] * x.ndim
+        shape[1] = x.shape[1]
+        inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype)
+        xhat = (x - mean.reshape(shape)) * inv_std.reshape(shape)
+        ctx.save_for_backward(xhat, inv_std, weight)
+        ctx.shape, ctx.batch_stats = shape, batch_stats
+        out = xhat if weight is None else xhat * weight.reshape(shape)
+        return out if bias is None else out + bias.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        xhat, inv_std, weight = ctx.saved_tensors
+        shape = ctx.shape
+        axes = tuple(a for a in range(g.ndim) if a != 1)
+        gw = (g * xhat).sum(axis=axes) if ctx.needs_input_grad[1] else None
+        gb = g.sum(axis=axes) if ctx.needs_input_grad[2] else None
+        gx = None
+        if ctx.needs_input_grad[0]:
+            gxhat = g if weight is None else g * weight.reshape(shape)
+            if ctx.batch_stats:
+                n = g.size // g.shape[1]
+                # NOTE: the classic closed form of d/dx through the batch mean and biased variance
+                gx = (inv_std.reshape(shape) / n) * (
+                    n * gxhat - gxhat.sum(axis=axes, keepdims=True)
+                    - xhat * (gxhat * xhat).sum(axis=axes, keepdims=True))
+            else:
+                gx = gxhat * inv_std.reshape(shape)
+        return gx, gw, gb
