@@ -1,3 +1,5 @@
 """minigrad.nn.functional: torch's names, arguments and defaults. Each function validates and
 normalises its arguments, then calls one ops Function (which calls one minigrad._C kernel).
 One file per family; this module only gathers them."""
+from ._loss import *  # noqa: F401,F403
+from ._regularization import *  # noqa: F401,F403
