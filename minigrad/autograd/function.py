@@ -76,22 +76,15 @@ class Function:
     # ------------------------------------------------------------------ machinery
     @classmethod
     def apply(cls, *args, **kwargs):
+        # NOTE: the hot path of every op; written for CPython's speed (comprehensions, no
+        # generators, single-output fast path), since toy models are bound by this overhead.
+        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
         record = grad_mode._enabled
-        arrays = []
-        needs = []
-        any_needs = False
-        for a in args:
-            if isinstance(a, Tensor):
-                arrays.append(a.data)
-                rg = record and a.requires_grad
-                needs.append(rg)
-                any_needs = any_needs or rg
-            else:
-                arrays.append(a)
-                needs.append(False)
+        needs = tuple([record and isinstance(a, Tensor) and a.requires_grad for a in args])
+        any_needs = True in needs
 
         ctx = cls.__new__(cls)
-        ctx.needs_input_grad = tuple(needs)
+        ctx.needs_input_grad = needs
         ctx._saved = ()
         ctx._non_diff = ()
         ctx._freed = False
@@ -101,15 +94,16 @@ class Function:
         finally:
             grad_mode._enabled = record
 
-        single = not isinstance(out, tuple)
-        outs = (out,) if single else out
+        single = type(out) is not tuple
         if not any_needs:
-            results = tuple(Tensor._wrap(o) for o in outs)
-            return results[0] if single else results
+            if single:
+                return Tensor._wrap(out)
+            return tuple([Tensor._wrap(o) for o in out])
 
-        ctx.parents = tuple(a if n else None for a, n in zip(args, needs))
+        outs = (out,) if single else out
+        ctx.parents = tuple([a if n else None for a, n in zip(args, needs)])
         ctx._hooks = None
-        ctx._out_meta = tuple((o.shape, o.dtype) for o in outs)
+        ctx._out_meta = tuple([(o.shape, o.dtype) for o in outs])
         results = []
         for i, o in enumerate(outs):
             diff = not any(o is nd for nd in ctx._non_diff)
@@ -117,7 +111,7 @@ class Function:
             if diff and cls.is_view:
                 t._version = args[0]._version
             results.append(t)
-        ctx._versions = cls._record_versions(ctx, args, results)
+        ctx._versions = cls._record_versions(ctx, args, results) if ctx._saved else ()
         return results[0] if single else tuple(results)
 
     @staticmethod
