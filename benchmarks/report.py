@@ -1,0 +1,217 @@
+"""One command for every number minigrad claims:
+
+    python benchmarks/report.py                 # all families, 1 and 2 threads
+    python benchmarks/report.py --quick         # small shapes, a few seconds (smoke test)
+    python benchmarks/report.py --only pooling,gemm --threads 1 --plot report.png
+
+For each case, minigrad, the NumPy expression of the same op and (when importable) torch CPU
+run interleaved in one process after a warm-up; minigrad's result is checked against its
+reference before any timing. Prints a Markdown table (median and min-max in ms, ratios,
+GFLOP/s or GB/s against the machine's measured limits) and writes the same as JSON.
+"""
+import argparse
+import importlib
+import json
+import os
+import pkgutil
+import platform
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+
+import minigrad  # noqa: E402
+from benchmarks import cases as cases_pkg  # noqa: E402
+from benchmarks.common import run_case, set_threads, threadpool_limits, torch  # noqa: E402
+
+FAMILY_ORDER = ["gemm", "conv", "pooling", "activations", "overhead", "training"]
+
+
+def machine_info():
+    cpu = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    blas = []
+    try:
+        from threadpoolctl import threadpool_info
+        blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')})"
+                for i in threadpool_info() if i.get("user_api") == "blas"]
+    except ImportError:
+        blas = ["threadpoolctl not installed"]
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
+            "numpy_blas": blas, "torch": getattr(torch, "__version__", None), "minigrad": minigrad.config()}
+
+
+def machine_limits(threads, quick):
+    """Measured copy bandwidth (GB/s, bytes read + written) and FMA peak (GFLOP/s) per thread count."""
+    from minigrad._C import elementwise, probe
+    n = (8 if quick else 64) * 2**20          # float32 elements: 32 MiB / 256 MiB per array
+    x = np.ones(n, np.float32)
+    y = np.zeros(n, np.float32)
+    out = {}
+    for t in threads:
+        best = min(_timed(lambda: elementwise.axpy(1.0, x, y, t)) for _ in range(3 if quick else 5))
+        iters = 2_000_000 if quick else 20_000_000
+        probe.fma_loop(iters // 10, t)
+        flops, isa, _ = probe.fma_loop(iters, t)
+        dt = min(_timed(lambda: probe.fma_loop(iters, t)) for _ in range(3))
+        out[t] = {"bandwidth_gbs": 3 * n * 4 / best / 1e9, "fma_peak_gflops": flops / dt / 1e9, "fma_isa": isa}
+    return out
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def load_families(only):
+    names = [m.name for m in pkgutil.iter_modules(cases_pkg.__path__)]
+    names = sorted(names, key=lambda n: (FAMILY_ORDER.index(n) if n in FAMILY_ORDER else 99, n))
+    if only:
+        unknown = set(only) - set(names)
+        if unknown:
+            raise SystemExit(f"--only: unknown families {sorted(unknown)}; have {names}")
+        names = [n for n in names if n in only]
+    return {n: importlib.import_module(f"benchmarks.cases.{n}") for n in names}
+
+
+def run(args):
+    threads = [int(t) for t in args.threads.split(",")]
+    families = load_families([s for s in args.only.split(",") if s] if args.only else None)
+    info = machine_info()
+    limits = machine_limits(threads, args.quick)
+    rows = []
+    for fam, module in families.items():
+        for t in threads:
+            set_threads(t)
+            for case in module.cases(quick=args.quick):
+                if case.check is None:
+                    raise RuntimeError(f"{fam}/{case.name}: a case must check minigrad against a reference")
+                res = run_case(case, repeats=args.repeats, warmup=2)
+                row = {"family": fam, "case": case.name, "threads": t, "checked": True,
+                       **{f"{k}_ms": v[0] for k, v in res.items()},
+                       **{f"{k}_range_ms": [v[1], v[2]] for k, v in res.items()}}
+                mg = res["minigrad"][0]
+                if "numpy" in res:
+                    row["vs_numpy"] = res["numpy"][0] / mg
+                if "torch" in res:
+                    row["vs_torch"] = res["torch"][0] / mg
+                if case.flops:
+                    row["gflops"] = case.flops / (mg * 1e-3) / 1e9
+                    row["frac_of_peak"] = row["gflops"] / limits[t]["fma_peak_gflops"]
+                    if "numpy" in res:
+                        row["numpy_gflops"] = case.flops / (res["numpy"][0] * 1e-3) / 1e9
+                if case.bytes:
+                    row["gbs"] = case.bytes / (mg * 1e-3) / 1e9
+                    row["frac_of_bandwidth"] = row["gbs"] / limits[t]["bandwidth_gbs"]
+                row.update(case.extra)
+                rows.append(row)
+                if not args.json_only:
+                    print(f"  {fam:12s} t{t} {case.name:44s} {mg:9.3f} ms", file=sys.stderr)
+    return {"machine": info, "limits": limits, "rows": rows, "quick": args.quick}
+
+
+def _fmt(v, spec=".2f"):
+    return "–" if v is None else format(v, spec)
+
+
+def markdown(report):
+    m = report["machine"]
+    out = [f"Machine: {m['cpu']}, {m['cores']} cores; Python {m['python']}; numpy {m['numpy']} "
+           f"(BLAS: {', '.join(m['numpy_blas']) or 'unknown'}); torch {m['torch'] or 'not installed'}; "
+           f"minigrad kernels: {m['minigrad'].get('kernels')}", ""]
+    out.append("| threads | copy bandwidth GB/s | FMA peak GFLOP/s |")
+    out.append("|---|---|---|")
+    for t, lim in report["limits"].items():
+        out.append(f"| {t} | {lim['bandwidth_gbs']:.1f} | {lim['fma_peak_gflops']:.0f} ({lim['fma_isa']}) |")
+    out.append("")
+    out.append("| family | case | t | minigrad ms (min–max) | numpy ms | torch ms | × numpy | × torch | "
+               "throughput | of limit |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|")
+    for r in report["rows"]:
+        lo, hi = r["minigrad_range_ms"]
+        if "gflops" in r:
+            thr, lim = f"{r['gflops']:.1f} GFLOP/s", f"{100 * r['frac_of_peak']:.0f}% peak"
+        elif "gbs" in r:
+            thr, lim = f"{r['gbs']:.1f} GB/s", f"{100 * r['frac_of_bandwidth']:.0f}% bw"
+        else:
+            thr, lim = "–", "–"
+        out.append(f"| {r['family']} | {r['case']} | {r['threads']} | {r['minigrad_ms']:.3f} ({lo:.3f}–{hi:.3f}) | "
+                   f"{_fmt(r.get('numpy_ms'), '.3f')} | {_fmt(r.get('torch_ms'), '.3f')} | "
+                   f"{_fmt(r.get('vs_numpy'))} | {_fmt(r.get('vs_torch'))} | {thr} | {lim} |")
+    out.append("")
+    out.append("× numpy / × torch: how many times faster minigrad is (their median time / minigrad's).")
+    return "\n".join(out)
+
+
+def plot(report, path):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib not installed: no plot", file=sys.stderr)
+        return
+    rows = report["rows"]
+    gemm = [r for r in rows if r["family"] == "gemm" and "size" in r]
+    others = [r for r in rows if r["family"] != "gemm" and ("vs_torch" in r or "vs_numpy" in r)]
+    fig, axes = plt.subplots(1, 2, figsize=(14, 5), gridspec_kw={"width_ratios": [1, 1.6]})
+    for t in sorted({r["threads"] for r in gemm}):
+        sel = sorted((r for r in gemm if r["threads"] == t), key=lambda r: r["size"])
+        if not sel:
+            continue
+        sizes = [r["size"] for r in sel]
+        axes[0].plot(sizes, [r["gflops"] for r in sel], "o-", label=f"minigrad t{t}")
+        if all("numpy_gflops" in r for r in sel):
+            axes[0].plot(sizes, [r["numpy_gflops"] for r in sel], "s--", label=f"numpy t{t}")
+        if all("torch_ms" in r for r in sel):
+            axes[0].plot(sizes, [r["gflops"] * r["vs_torch"] for r in sel], "^:", label=f"torch t{t}")
+    axes[0].set_xscale("log", base=2)
+    axes[0].set_xlabel("n (n×n @ n×n, float32)")
+    axes[0].set_ylabel("GFLOP/s")
+    axes[0].set_title("GEMM throughput")
+    axes[0].legend(fontsize=8)
+    labels = [f"{r['case']} t{r['threads']}" for r in others]
+    vals = [r.get("vs_torch", r.get("vs_numpy")) for r in others]
+    axes[1].barh(range(len(vals)), vals, color=["tab:green" if v >= 1 else "tab:red" for v in vals])
+    axes[1].set_yticks(range(len(vals)))
+    axes[1].set_yticklabels(labels, fontsize=6)
+    axes[1].axvline(1.0, color="k", lw=0.8)
+    axes[1].set_xscale("log")
+    axes[1].set_xlabel("speed-up of minigrad vs torch (vs NumPy where torch is absent)")
+    axes[1].set_title("Kernels and layers")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    print(f"plot: {path}", file=sys.stderr)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="minigrad vs NumPy vs torch, side by side")
+    ap.add_argument("--quick", action="store_true", help="small shapes and few repeats (seconds)")
+    ap.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
+    ap.add_argument("--only", default="", help="comma-separated families, e.g. pooling,gemm")
+    ap.add_argument("--repeats", type=int, default=None)
+    ap.add_argument("--json", default="benchmark_report.json", help="where to write the JSON report")
+    ap.add_argument("--plot", default=None, help="write a PNG (needs matplotlib)")
+    ap.add_argument("--json-only", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.repeats is None:
+        args.repeats = 3 if args.quick else 15
+    report = run(args)
+    text = markdown(report)
+    print(text)
+    with open(args.json, "w") as f:
+        json.dump(report, f, indent=1, default=str)
+    if args.plot:
+        plot(report, args.plot)
+    return report
+
+
+if __name__ == "__main__":
+    main()
