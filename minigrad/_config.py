@@ -5,6 +5,7 @@ import sysconfig
 import numpy as np
 
 from . import _parallel
+from ._C import act as _cact
 from ._C import parallel as _cparallel
 
 
@@ -18,7 +19,9 @@ def config():
         "openmp": _parallel.OPENMP,
         "num_threads": _parallel.get_num_threads(),
         "cpu": _cparallel.cpu_features(),
-        "kernels": {},
+        "kernels": {
+            "act": _cact.get_isa(),   # activations: "avx2" or "baseline" (MINIGRAD_ACT_ISA)
+        },
     }
     if not info["openmp"]:
         info["warning"] = "built without OpenMP: every kernel runs on one thread"

@@ -3,3 +3,4 @@ normalises its arguments, then calls one ops Function (which calls one minigrad.
 One file per family; this module only gathers them."""
 from ._loss import *  # noqa: F401,F403
 from ._regularization import *  # noqa: F401,F403
+from ._activation import *  # noqa: F401,F403

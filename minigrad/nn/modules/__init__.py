@@ -2,3 +2,4 @@ from .module import Module  # noqa: F401
 from .container import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .regularization import *  # noqa: F401,F403
+from .activation import *  # noqa: F401,F403
