@@ -7,6 +7,7 @@ import numpy as np
 from . import _parallel
 from ._C import act as _cact
 from ._C import parallel as _cparallel
+from ._C import pool as _cpool
 
 
 def config():
@@ -20,6 +21,7 @@ def config():
         "num_threads": _parallel.get_num_threads(),
         "cpu": _cparallel.cpu_features(),
         "kernels": {
+            "pool": _cpool.isa(),   # fast paths: "avx2" or "baseline"
             "act": _cact.get_isa(),   # activations: "avx2" or "baseline" (MINIGRAD_ACT_ISA)
         },
     }

@@ -4,3 +4,4 @@ One file per family; this module only gathers them."""
 from ._loss import *  # noqa: F401,F403
 from ._regularization import *  # noqa: F401,F403
 from ._activation import *  # noqa: F401,F403
+from ._pooling import *  # noqa: F401,F403

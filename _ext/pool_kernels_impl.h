@@ -1,0 +1,141 @@
+/* Template body of pool_kernels.h: included once per element type with MG_T (float/double)
+ * and MG_SUF (f32/f64) defined. Do not include directly. */
+
+/* Take tap value v at flat index kk if it beats the running max (or is NaN). Written as
+ * selects, not branches, so the loop over output columns vectorises. */
+#define MG_TAKE(v, kk) do { MG_T v_ = (v); int t_ = (v_ > m) | (v_ != v_); \
+                            m = t_ ? v_ : m; k = t_ ? (kk) : k; } while (0)
+#define MG_TAKE_NOIDX(v) do { MG_T v_ = (v); m = ((v_ > m) | (v_ != v_)) ? v_ : m; } while (0)
+
+/* ---- max 2x2, stride 2, no padding: window rows 2oh, 2oh+1, cols 2ow, 2ow+1 ---- */
+MG_POOL_INLINE void MG_FN(max_k2s2_body)(const MG_T *restrict in, MG_T *restrict out,
+        int64_t *restrict idx, int64_t W, int64_t OW,
+        int64_t oh0, int64_t oh1, int64_t ow0, int64_t ow1)
+{
+    for (int64_t oh = oh0; oh < oh1; ++oh) {
+        const MG_T *r0 = in + 2 * oh * W, *r1 = r0 + W;
+        MG_T *o = out + oh * OW;
+        if (idx) {
+            int64_t *ix = idx + oh * OW;
+            const int64_t b0 = 2 * oh * W, b1 = b0 + W;
+            for (int64_t ow = ow0; ow < ow1; ++ow) {
+                const int64_t x = 2 * ow;
+                MG_T m = r0[x]; int64_t k = b0 + x;
+                MG_TAKE(r0[x + 1], b0 + x + 1);
+                MG_TAKE(r1[x], b1 + x);
+                MG_TAKE(r1[x + 1], b1 + x + 1);
+                o[ow] = m; ix[ow] = k;
+            }
+        } else {
+            for (int64_t ow = ow0; ow < ow1; ++ow) {
+                const int64_t x = 2 * ow;
+                MG_T m = r0[x];
+                MG_TAKE_NOIDX(r0[x + 1]);
+                MG_TAKE_NOIDX(r1[x]);
+                MG_TAKE_NOIDX(r1[x + 1]);
+                o[ow] = m;
+            }
+        }
+    }
+}
+
+/* ---- max 3x3, stride 2, padding 1: window rows 2oh-1..2oh+1, cols 2ow-1..2ow+1 ---- */
+MG_POOL_INLINE void MG_FN(max_k3s2p1_body)(const MG_T *restrict in, MG_T *restrict out,
+        int64_t *restrict idx, int64_t W, int64_t OW,
+        int64_t oh0, int64_t oh1, int64_t ow0, int64_t ow1)
+{
+    for (int64_t oh = oh0; oh < oh1; ++oh) {
+        const int64_t b0 = (2 * oh - 1) * W, b1 = b0 + W, b2 = b1 + W;
+        const MG_T *r0 = in + b0, *r1 = in + b1, *r2 = in + b2;
+        MG_T *o = out + oh * OW;
+        if (idx) {
+            int64_t *ix = idx + oh * OW;
+            for (int64_t ow = ow0; ow < ow1; ++ow) {
+                const int64_t x = 2 * ow - 1;
+                MG_T m = r0[x]; int64_t k = b0 + x;
+                MG_TAKE(r0[x + 1], b0 + x + 1);
+                MG_TAKE(r0[x + 2], b0 + x + 2);
+                MG_TAKE(r1[x], b1 + x);
+                MG_TAKE(r1[x + 1], b1 + x + 1);
+                MG_TAKE(r1[x + 2], b1 + x + 2);
+                MG_TAKE(r2[x], b2 + x);
+                MG_TAKE(r2[x + 1], b2 + x + 1);
+                MG_TAKE(r2[x + 2], b2 + x + 2);
+                o[ow] = m; ix[ow] = k;
+            }
+        } else {
+            for (int64_t ow = ow0; ow < ow1; ++ow) {
+                const int64_t x = 2 * ow - 1;
+                MG_T m = r0[x];
+                MG_TAKE_NOIDX(r0[x + 1]);
+                MG_TAKE_NOIDX(r0[x + 2]);
+                MG_TAKE_NOIDX(r1[x]);
+                MG_TAKE_NOIDX(r1[x + 1]);
+                MG_TAKE_NOIDX(r1[x + 2]);
+                MG_TAKE_NOIDX(r2[x]);
+                MG_TAKE_NOIDX(r2[x + 1]);
+                MG_TAKE_NOIDX(r2[x + 2]);
+                o[ow] = m;
+            }
+        }
+    }
+}
+
+/* ---- average 2x2 s2 p0 and 3x3 s2 p1 interiors: out = (row-major sum) / div ----
+ * NOTE: the sum runs in the element type in torch's order (first tap + second + ...) and is
+ * divided once, so float32 results match torch's cpu_avg_pool bit for bit. */
+MG_POOL_INLINE void MG_FN(avg_k2s2_body)(const MG_T *restrict in, MG_T *restrict out,
+        MG_T div, int64_t W, int64_t OW, int64_t oh0, int64_t oh1, int64_t ow0, int64_t ow1)
+{
+    for (int64_t oh = oh0; oh < oh1; ++oh) {
+        const MG_T *r0 = in + 2 * oh * W, *r1 = r0 + W;
+        MG_T *o = out + oh * OW;
+        for (int64_t ow = ow0; ow < ow1; ++ow) {
+            const int64_t x = 2 * ow;
+            o[ow] = (r0[x] + r0[x + 1] + r1[x] + r1[x + 1]) / div;
+        }
+    }
+}
+
+MG_POOL_INLINE void MG_FN(avg_k3s2p1_body)(const MG_T *restrict in, MG_T *restrict out,
+        MG_T div, int64_t W, int64_t OW, int64_t oh0, int64_t oh1, int64_t ow0, int64_t ow1)
+{
+    for (int64_t oh = oh0; oh < oh1; ++oh) {
+        const MG_T *r0 = in + (2 * oh - 1) * W, *r1 = r0 + W, *r2 = r1 + W;
+        MG_T *o = out + oh * OW;
+        for (int64_t ow = ow0; ow < ow1; ++ow) {
+            const int64_t x = 2 * ow - 1;
+            o[ow] = (r0[x] + r0[x + 1] + r0[x + 2] + r1[x] + r1[x + 1] + r1[x + 2]
+                     + r2[x] + r2[x + 1] + r2[x + 2]) / div;
+        }
+    }
+}
+
+/* ---- per-ISA instances and the run-time switch (isa: 0 baseline, 1 AVX2+FMA) ---- */
+#define MG_POOL_MAX_ARGS const MG_T *restrict in, MG_T *restrict out, int64_t *restrict idx, \
+    int64_t W, int64_t OW, int64_t oh0, int64_t oh1, int64_t ow0, int64_t ow1
+#define MG_POOL_MAX_PASS in, out, idx, W, OW, oh0, oh1, ow0, ow1
+#define MG_POOL_AVG_ARGS const MG_T *restrict in, MG_T *restrict out, MG_T div, \
+    int64_t W, int64_t OW, int64_t oh0, int64_t oh1, int64_t ow0, int64_t ow1
+#define MG_POOL_AVG_PASS in, out, div, W, OW, oh0, oh1, ow0, ow1
+
+#define MG_POOL_INSTANCES(name, ARGS, PASS)                                              \
+    static void MG_FN(name##_base)(ARGS) { MG_FN(name##_body)(PASS); }                  \
+    MG_POOL_AVX2 static void MG_FN(name##_avx2)(ARGS) { MG_FN(name##_body)(PASS); }      \
+    static inline void MG_FN(name)(int isa, ARGS) {                                      \
+        if (MG_POOL_HAVE_AVX2_BUILD && isa == 1) MG_FN(name##_avx2)(PASS);               \
+        else MG_FN(name##_base)(PASS);                                                   \
+    }
+
+MG_POOL_INSTANCES(max_k2s2, MG_POOL_MAX_ARGS, MG_POOL_MAX_PASS)
+MG_POOL_INSTANCES(max_k3s2p1, MG_POOL_MAX_ARGS, MG_POOL_MAX_PASS)
+MG_POOL_INSTANCES(avg_k2s2, MG_POOL_AVG_ARGS, MG_POOL_AVG_PASS)
+MG_POOL_INSTANCES(avg_k3s2p1, MG_POOL_AVG_ARGS, MG_POOL_AVG_PASS)
+
+#undef MG_POOL_INSTANCES
+#undef MG_POOL_MAX_ARGS
+#undef MG_POOL_MAX_PASS
+#undef MG_POOL_AVG_ARGS
+#undef MG_POOL_AVG_PASS
+#undef MG_TAKE
+#undef MG_TAKE_NOIDX

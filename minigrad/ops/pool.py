@@ -1,0 +1,111 @@
+"""Pooling Functions: max pool (+ indices), average pool, max unpool; forward and backward side
+by side. Arguments arrive validated and normalised from nn.functional (pairs of ints, output
+size); arrays are reshaped to (planes, H, W) for the minigrad._C.pool kernels, which run one
+plane per thread. Inputs are made contiguous only when they are not already."""
+import numpy as np
+
+from .._C import pool as _K
+from .._parallel import ELEMENTWISE_THRESHOLD, threads_for
+from ..autograd.function import Function
+
+__all__ = ["MaxPool2d", "AvgPool2d", "MaxUnpool2d"]
+
+
+def _planes(a):
+    """(..., H, W) -> a C-contiguous (P, H, W) array (a view when `a` is already contiguous)."""
+    return np.ascontiguousarray(a).reshape(-1, a.shape[-2], a.shape[-1])
+
+
+class MaxPool2d(Function):
+    """max over each (dilated) window; indices are flat positions y*W + x inside each H×W plane.
+    NOTE: indices are computed only when returned or needed by backward (they cost ~40% of the
+    forward's memory traffic)."""
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, padding, dilation, out_hw, return_indices):
+        H, W = x.shape[-2:]
+        OH, OW = out_hw
+        xp = _planes(x)
+        out = np.empty((xp.shape[0], OH, OW), dtype=x.dtype)
+        want_idx = return_indices or ctx.needs_input_grad[0]
+        idx = np.empty(out.shape, dtype=np.int64) if want_idx else None
+        _K.max_pool2d_forward(xp, out, idx, *kernel, *stride, *padding, *dilation,
+                              threads_for(xp.size, ELEMENTWISE_THRESHOLD))
+        lead = x.shape[:-2]
+        out = out.reshape(lead + (OH, OW))
+        if want_idx:
+            idx = idx.reshape(lead + (OH, OW))
+            ctx.save_for_backward(idx)
+            ctx.in_shape = x.shape
+        if not return_indices:
+            return out
+        ctx.mark_non_differentiable(idx)
+        return out, idx
+
+    @staticmethod
+    def backward(ctx, grad, grad_idx=None):
+        idx, = ctx.saved_tensors
+        H, W = ctx.in_shape[-2:]
+        gp = _planes(grad)
+        grad_in = np.zeros((gp.shape[0], H, W), dtype=grad.dtype)
+        _K.max_pool2d_backward(gp, _planes(idx), grad_in, threads_for(grad_in.size, ELEMENTWISE_THRESHOLD))
+        return grad_in.reshape(ctx.in_shape)
+
+
+class AvgPool2d(Function):
+    """mean over each window with torch's divisor rule (see nn.functional.avg_pool2d)."""
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, padding, out_hw, count_include_pad, divisor_override):
+        OH, OW = out_hw
+        xp = _planes(x)
+        out = np.empty((xp.shape[0], OH, OW), dtype=x.dtype)
+        dov = 0 if divisor_override is None else divisor_override   # 0 = none (0 is rejected upstream)
+        _K.avg_pool2d_forward(xp, out, *kernel, *stride, *padding, count_include_pad, dov,
+                              threads_for(xp.size, ELEMENTWISE_THRESHOLD))
+        ctx.args = (kernel, stride, padding, count_include_pad, dov)
+        ctx.in_shape = x.shape
+        return out.reshape(x.shape[:-2] + (OH, OW))
+
+    @staticmethod
+    def backward(ctx, grad):
+        kernel, stride, padding, cip, dov = ctx.args
+        H, W = ctx.in_shape[-2:]
+        gp = _planes(grad)
+        grad_in = np.zeros((gp.shape[0], H, W), dtype=grad.dtype)
+        _K.avg_pool2d_backward(gp, grad_in, *kernel, *stride, *padding, cip, dov,
+                               threads_for(grad_in.size, ELEMENTWISE_THRESHOLD))
+        return grad_in.reshape(ctx.in_shape)
+
+
+class MaxUnpool2d(Function):
+    """out[plane].flat[idx] = x (scatter); backward gathers. Every index is range-checked by a
+    separate kernel pass before the scatter runs, so a bad index never writes anywhere."""
+
+    @staticmethod
+    def forward(ctx, x, indices, out_hw):
+        OH, OW = out_hw
+        P = int(np.prod(x.shape[:-2], dtype=np.int64))
+        L = x.shape[-2] * x.shape[-1]
+        xp = np.ascontiguousarray(x).reshape(P, L)
+        ip = np.ascontiguousarray(indices).reshape(P, L)
+        nt = threads_for(xp.size, ELEMENTWISE_THRESHOLD)
+        bad = _K.max_unpool2d_last_invalid(ip, OH * OW, nt)
+        if bad >= 0:
+            raise RuntimeError(f"Found an invalid max index: {ip.flat[bad]} (output volumes are of size "
+                               f"{OH}x{OW})")
+        out = np.zeros((P, OH * OW), dtype=x.dtype)
+        _K.max_unpool2d_forward(xp, ip, out, nt)
+        ctx.save_for_backward(indices)
+        ctx.in_shape = x.shape
+        return out.reshape(x.shape[:-2] + (OH, OW))
+
+    @staticmethod
+    def backward(ctx, grad):
+        indices, = ctx.saved_tensors
+        P = int(np.prod(ctx.in_shape[:-2], dtype=np.int64))
+        ip = np.ascontiguousarray(indices).reshape(P, ctx.in_shape[-2] * ctx.in_shape[-1])
+        gp = np.ascontiguousarray(grad).reshape(P, grad.shape[-2] * grad.shape[-1])
+        grad_in = np.empty(ip.shape, dtype=grad.dtype)
+        _K.max_unpool2d_backward(gp, ip, grad_in, threads_for(grad_in.size, ELEMENTWISE_THRESHOLD))
+        return grad_in.reshape(ctx.in_shape), None

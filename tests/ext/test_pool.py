@@ -1,0 +1,215 @@
+"""minigrad._C.pool kernels against the NumPy loops of tests/reference_pool.py: a grid of
+geometries (every argument, ceil_mode with/without padding, dilation 2-3, rectangular kernels
+and strides, odd sizes), random / tie-heavy / NaN inputs, both dtypes, both ISA builds of the
+fast paths, 1 and 2 threads; plus bit-identical results at 1 vs 2 threads."""
+import itertools
+
+import numpy as np
+import pytest
+
+import reference_pool as ref
+from minigrad._C import pool as K
+
+# ***** geometry grid *****
+SIZES = [(5, 5), (6, 7), (8, 9), (7, 4), (1, 3), (11, 10)]
+KERNELS = [(1, 1), (2, 2), (3, 3), (2, 3), (3, 1), (4, 4)]
+STRIDES = [(1, 1), (2, 2), (1, 2), (3, 2)]
+PADS = [(0, 0), (1, 1), (0, 1), (2, 2)]
+DILATIONS = [(1, 1), (2, 2), (3, 2)]
+
+
+def _valid(H, W, k, s, p, d, ceil):
+    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+        return None
+    OH = ref.pool_out_size(H, k[0], s[0], p[0], d[0], ceil)
+    OW = ref.pool_out_size(W, k[1], s[1], p[1], d[1], ceil)
+    return (OH, OW) if OH >= 1 and OW >= 1 else None
+
+
+def _grid(n, dilations, seed):
+    """A fixed random sample of valid geometries, plus every fast-path shape on odd/even sizes."""
+    allc = [c for c in itertools.product(SIZES, KERNELS, STRIDES, PADS, dilations, (False, True))
+            if _valid(*c[0], *c[1:])]
+    rng = np.random.default_rng(seed)
+    picked = [allc[i] for i in rng.choice(len(allc), size=n, replace=False)]
+    fast = [((H, W), (k, k), (2, 2), (p, p), (1, 1), ceil)
+            for (H, W) in [(4, 4), (5, 5), (6, 7), (9, 8), (2, 3), (1, 1), (3, 17)]
+            for k, p in [(2, 0), (3, 1)] for ceil in (False, True)]
+    fast = [c for c in fast if _valid(*c[0], *c[1:])]
+    return [dict(HW=c[0], k=c[1], s=c[2], p=c[3], d=c[4], ceil=c[5]) for c in picked + fast]
+
+
+MAX_GRID = _grid(70, DILATIONS, 1)
+AVG_GRID = _grid(50, [(1, 1)], 2)
+
+
+def _ids(grid):
+    return ["H{}W{}-k{}x{}-s{}x{}-p{}x{}-d{}x{}-{}".format(*g["HW"], *g["k"], *g["s"], *g["p"], *g["d"],
+                                                          "ceil" if g["ceil"] else "floor") for g in grid]
+
+
+def _data(kind, shape, dtype, rng):
+    if kind == "random":
+        return rng.standard_normal(shape).astype(dtype)
+    if kind == "ties":   # small integers: many equal maxima, exact sums
+        return rng.integers(-2, 3, size=shape).astype(dtype)
+    x = rng.integers(-3, 4, size=shape).astype(dtype)   # "nan": ties plus NaNs and infinities
+    x[rng.random(shape) < 0.15] = np.nan
+    x[rng.random(shape) < 0.05] = -np.inf
+    return x
+
+
+@pytest.fixture(params=["baseline", "avx2"])
+def isa(request):
+    old = K.isa()
+    if request.param == "avx2" and K.isa() != "avx2":
+        try:
+            K.set_isa("avx2")
+        except ValueError:
+            pytest.skip("no AVX2+FMA on this CPU")
+    K.set_isa(request.param)
+    yield request.param
+    K.set_isa(old)
+
+
+def _equal(got, want, what):
+    np.testing.assert_array_equal(got, want, err_msg=what)   # bitwise up to NaN payloads
+
+
+# ***** max pool *****
+@pytest.mark.parametrize("g", MAX_GRID, ids=_ids(MAX_GRID))
+def test_max_pool_matches_reference(g, isa):
+    rng = np.random.default_rng(0)
+    (H, W), (kH, kW), (sH, sW), (pH, pW), (dH, dW) = g["HW"], g["k"], g["s"], g["p"], g["d"]
+    OH, OW = _valid(H, W, g["k"], g["s"], g["p"], g["d"], g["ceil"])
+    geom = (kH, kW, sH, sW, pH, pW, dH, dW)
+    for kind in ("random", "ties", "nan"):
+        x64 = _data(kind, (3, H, W), np.float64, rng)
+        want, want_idx = ref.max_pool2d_forward(x64, OH, OW, *geom)
+        go64 = rng.uniform(0.5, 1.5, size=(3, OH, OW))
+        want_grad = ref.max_pool2d_backward(go64, want_idx, H, W)
+        for dtype, nt in itertools.product((np.float32, np.float64), (1, 2)):
+            x, go = x64.astype(dtype), go64.astype(dtype)
+            out = np.empty((3, OH, OW), dtype)
+            idx = np.empty((3, OH, OW), np.int64)
+            K.max_pool2d_forward(x, out, idx, *geom, nt)
+            _equal(out, want.astype(dtype), f"{kind} values")
+            _equal(idx, want_idx, f"{kind} indices")
+            out2 = np.full((3, OH, OW), 7, dtype)
+            K.max_pool2d_forward(x, out2, None, *geom, nt)   # values-only path
+            _equal(out2, out, f"{kind} values without indices")
+            grad = np.zeros((3, H, W), dtype)
+            K.max_pool2d_backward(go, idx, grad, nt)
+            if dtype == np.float64:
+                _equal(grad, want_grad, f"{kind} grad")
+            else:
+                np.testing.assert_allclose(grad, want_grad, rtol=1e-6, err_msg=f"{kind} grad")
+
+
+def test_max_pool_window_without_in_bounds_tap():
+    """SPEC §2 / #114216: 2x2 input, k2 s1 p1 d3 -> -inf and index 6 (outside the plane); the
+    backward skips it instead of writing out of bounds."""
+    x = np.arange(4, dtype=np.float64).reshape(1, 2, 2)
+    out, idx = np.empty((1, 1, 1)), np.empty((1, 1, 1), np.int64)
+    K.max_pool2d_forward(x, out, idx, 2, 2, 1, 1, 1, 1, 3, 3, 1)
+    assert out[0, 0, 0] == -np.inf and idx[0, 0, 0] == 6
+    guard = np.full(12, 5.0)            # grad plane followed by sentinel memory
+    grad = guard[:4].reshape(1, 2, 2)
+    grad[...] = 0
+    K.max_pool2d_backward(np.ones((1, 1, 1)), idx, grad, 1)
+    assert not grad.any() and (guard[4:] == 5.0).all()
+    bad = np.array([[[-1, 4], [3, 100]]], np.int64)   # negative and too large are skipped too
+    grad2 = np.zeros((1, 2, 2))
+    K.max_pool2d_backward(np.ones((1, 2, 2)), bad, grad2, 2)
+    _equal(grad2, np.array([[[0, 0], [0, 1.0]]]), "only index 3 lands")
+
+
+# ***** average pool *****
+@pytest.mark.parametrize("g", AVG_GRID, ids=_ids(AVG_GRID))
+def test_avg_pool_matches_reference(g, isa):
+    rng = np.random.default_rng(0)
+    (H, W), (kH, kW), (sH, sW), (pH, pW) = g["HW"], g["k"], g["s"], g["p"]
+    OH, OW = _valid(H, W, g["k"], g["s"], g["p"], (1, 1), g["ceil"])
+    for kind, (cip, dov) in itertools.product(("random", "ties"), [(True, None), (False, None), (True, -3)]):
+        x64 = _data(kind, (2, H, W), np.float64, rng)
+        go64 = rng.uniform(0.5, 1.5, size=(2, OH, OW))
+        for dtype, nt in itertools.product((np.float32, np.float64), (1, 2)):
+            x, go = x64.astype(dtype), go64.astype(dtype)
+            args = (kH, kW, sH, sW, pH, pW, cip)
+            want = ref.avg_pool2d_forward(x, OH, OW, *args, dov)
+            out = np.empty((2, OH, OW), dtype)
+            K.avg_pool2d_forward(x, out, *args, dov or 0, nt)
+            # same summation order as the reference (and torch): equal, not just close
+            _equal(out, want, f"{kind} cip={cip} dov={dov} forward")
+            want_grad = ref.avg_pool2d_backward(go, H, W, *args, dov)
+            grad = np.zeros((2, H, W), dtype)
+            K.avg_pool2d_backward(go, grad, *args, dov or 0, nt)
+            _equal(grad, want_grad, f"{kind} cip={cip} dov={dov} backward")
+
+
+# ***** max unpool *****
+@pytest.mark.parametrize("shape,out_hw", [((3, 2, 2), (4, 4)), ((4, 3, 5), (7, 11)), ((2, 1, 1), (1, 1)),
+                                          ((5, 4, 4), (9, 8))])
+def test_max_unpool_matches_reference(shape, out_hw, dtype, num_threads):
+    rng = np.random.default_rng(0)
+    P, L = shape[0], shape[1] * shape[2]
+    x = rng.standard_normal((P, L)).astype(dtype)
+    idx = rng.integers(0, out_hw[0] * out_hw[1], size=(P, L))   # duplicates likely
+    idx[:, -1] = idx[:, 0]                                     # and certain
+    out = np.zeros((P, out_hw[0] * out_hw[1]), dtype)
+    K.max_unpool2d_forward(x, idx, out, num_threads)
+    want = ref.max_unpool2d_forward(x, idx, *out_hw).reshape(P, -1)
+    _equal(out, want, "scatter (last writer wins)")
+    go = rng.standard_normal(out.shape).astype(dtype)
+    grad = np.empty((P, L), dtype)
+    K.max_unpool2d_backward(go, idx, grad, num_threads)
+    _equal(grad, ref.max_unpool2d_backward(go.reshape(P, *out_hw), idx), "gather")
+
+
+def test_max_unpool_last_invalid(num_threads):
+    idx = np.zeros((4, 6), np.int64)
+    assert K.max_unpool2d_last_invalid(idx, 1, num_threads) == -1
+    idx[1, 1], idx[1, 5], idx[2, 3] = 9, 4, -1
+    assert K.max_unpool2d_last_invalid(idx, 9, num_threads) == 2 * 6 + 3   # negative
+    idx[2, 3] = 0
+    assert K.max_unpool2d_last_invalid(idx, 9, num_threads) == 1 * 6 + 1   # 9 == limit, 4 is fine
+    assert K.max_unpool2d_last_invalid(idx, 4, num_threads) == 1 * 6 + 5   # 4 == limit
+    assert K.max_unpool2d_last_invalid(idx, 100, num_threads) == -1
+    assert K.max_unpool2d_last_invalid(np.zeros((0, 3), np.int64), 1, num_threads) == -1
+
+
+# ***** determinism and dispatch *****
+@pytest.mark.parametrize("geom", [(2, 2, 2, 2, 0, 0, 1, 1), (3, 3, 2, 2, 1, 1, 1, 1), (3, 2, 1, 2, 1, 0, 2, 1)])
+def test_bit_identical_one_vs_two_threads(geom, dtype, isa):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((13, 33, 35)).astype(dtype)
+    kH, kW, sH, sW, pH, pW, dH, dW = geom
+    OH = ref.pool_out_size(33, kH, sH, pH, dH, True)
+    OW = ref.pool_out_size(35, kW, sW, pW, dW, True)
+    res = []
+    for nt in (1, 2):
+        out, idx = np.empty((13, OH, OW), dtype), np.empty((13, OH, OW), np.int64)
+        K.max_pool2d_forward(x, out, idx, *geom, nt)
+        gmax = np.zeros_like(x)
+        K.max_pool2d_backward(out, idx, gmax, nt)
+        avg = np.empty((13, OH, OW), dtype)
+        K.avg_pool2d_forward(x, avg, kH, kW, sH, sW, pH, pW, False, 0, nt)
+        gavg = np.zeros_like(x)
+        K.avg_pool2d_backward(avg, gavg, kH, kW, sH, sW, pH, pW, False, 0, nt)
+        unp = np.zeros((13, 33 * 35), dtype)
+        K.max_unpool2d_forward(out.reshape(13, -1), idx.reshape(13, -1), unp, nt)
+        gunp = np.empty((13, OH * OW), dtype)
+        K.max_unpool2d_backward(unp, idx.reshape(13, -1), gunp, nt)
+        res.append([a.tobytes() for a in (out, idx, gmax, avg, gavg, unp, gunp)])
+    assert res[0] == res[1]
+
+
+def test_isa_switch():
+    old = K.isa()
+    assert old in ("avx2", "baseline")
+    with pytest.raises(ValueError, match="expected one of"):
+        K.set_isa("avx512")
+    K.set_isa("baseline")
+    assert K.isa() == "baseline"
+    K.set_isa(old)
+    assert K.isa() == old
