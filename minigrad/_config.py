@@ -6,6 +6,7 @@ import numpy as np
 
 from . import _parallel
 from ._C import act as _cact
+from ._C import gemm as _cgemm
 from ._C import parallel as _cparallel
 from ._C import pool as _cpool
 
@@ -21,6 +22,7 @@ def config():
         "num_threads": _parallel.get_num_threads(),
         "cpu": _cparallel.cpu_features(),
         "kernels": {
+            "gemm": _cgemm.get_isa(),   # matmul/Linear/Conv2d micro-kernels: "avx2" or "baseline"
             "pool": _cpool.isa(),   # fast paths: "avx2" or "baseline"
             "act": _cact.get_isa(),   # activations: "avx2" or "baseline" (MINIGRAD_ACT_ISA)
         },

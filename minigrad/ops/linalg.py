@@ -1,29 +1,108 @@
-"""Matrix multiplication with numpy.matmul's rules (1-D operands, broadcast batch dims)."""
+"""Matrix multiplication with numpy.matmul's rules (1-D operands, broadcast batch dims), on
+minigrad's own GEMM (minigrad._C.gemm).
+
+Transposes are never materialised: a transposed operand is a strided view and the GEMM packs
+it directly (NN, NT, TN). Operands are copied only when their batch layout cannot be described
+by one batch stride (e.g. several broadcast batch dims that do not merge).
+"""
 import numpy as np
 
+from .._C import gemm as _cgemm
+from .._parallel import get_num_threads
 from ..autograd.function import Function
 from .elementwise import unbroadcast
 
-__all__ = ["MatMul"]
+__all__ = ["MatMul", "mm", "matmul_arrays"]
+
+_GEMM_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def mm(a, b, out=None, beta=0.0):
+    """out := a @ b + beta * out for 2-D or 3-D (batched; a size-1 batch broadcasts) float arrays
+    of one dtype; a and b may be any strided views (a transposed view costs nothing). Returns out.
+    The GEMM itself keeps problems too small for a second thread on one."""
+    if out is None:
+        if a.ndim == 2:
+            out = np.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
+        else:
+            out = np.empty((max(a.shape[0], b.shape[0]), a.shape[1], b.shape[2]), dtype=a.dtype)
+    return _cgemm.gemm(a, b, out, 1.0, beta, get_num_threads())
+
+
+def _as_batch3(x, batch):
+    """x (..., R, C) broadcast to batch + (R, C), viewed as (B, R, C) with one batch stride;
+    a size-1 batch stays size 1 (the GEMM broadcasts it by stride 0). Copies only if needed."""
+    if all(n == 1 for n in x.shape[:-2]):
+        return x.reshape((1,) + x.shape[-2:])
+    x = np.broadcast_to(x, batch + x.shape[-2:])
+    return x.reshape((-1,) + x.shape[-2:])   # a view whenever the batch dims merge
+
+
+def matmul_arrays(a, b):
+    """numpy.matmul(a, b) for arrays of one float dtype (other dtypes go to NumPy)."""
+    if a.dtype != b.dtype or a.dtype not in _GEMM_DTYPES:
+        return np.asarray(np.matmul(a, b))
+    a2 = a[None, :] if a.ndim == 1 else a
+    b2 = b[:, None] if b.ndim == 1 else b
+    M, K, N = a2.shape[-2], a2.shape[-1], b2.shape[-1]
+    if b2.ndim == 2:
+        # (..., M, K) @ (K, N): fold the batch into M -> one large GEMM instead of many small ones.
+        out = mm(a2.reshape(-1, K), b2).reshape(a2.shape[:-2] + (M, N))
+    else:
+        batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+        out = np.empty(batch + (M, N), dtype=a.dtype)
+        mm(_as_batch3(a2, batch), _as_batch3(b2, batch), out.reshape((-1, M, N)))
+    if a.ndim == 1:
+        out = out[..., 0, :]
+    if b.ndim == 1:
+        out = out[..., 0]
+    return out
 
 
 class MatMul(Function):
-    """a @ b. 1-D operands are promoted to matrices (a: 1×K, b: K×1) and the extra dim dropped."""
+    """a @ b. 1-D operands are promoted to matrices (a: 1×K, b: K×1) and the extra dim dropped.
+
+    Gradients (g = dL/d(a@b), promoted the same way):
+        da = g @ bᵀ   (an NT GEMM)     db = aᵀ @ g   (a TN GEMM)
+    summed over the batch dims that were broadcast."""
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.asarray(np.matmul(a, b))
+        return matmul_arrays(a, b)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
-        # put back the dims that 1-D operands dropped from the output
-        g2 = g.reshape(np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) + (a2.shape[-2], b2.shape[-1]))
+        g2 = g
+        if b.ndim == 1:     # first: for vector @ vector g is 0-d, and this makes it (1,)
+            g2 = np.expand_dims(g2, -1)
+        if a.ndim == 1:
+            g2 = np.expand_dims(g2, -2)
         ga = gb = None
+        if a.dtype not in _GEMM_DTYPES:
+            if ctx.needs_input_grad[0]:
+                ga = unbroadcast(np.matmul(g2, np.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)
+            if ctx.needs_input_grad[1]:
+                gb = unbroadcast(np.matmul(np.swapaxes(a2, -1, -2), g2), b2.shape).reshape(b.shape)
+            return ga, gb
+        M, K, N = a2.shape[-2], a2.shape[-1], b2.shape[-1]
+        if b2.ndim == 2 and a2.ndim >= 2:
+            # b is one matrix shared by the whole batch: fold the batch into M.
+            g_f = g2.reshape(-1, N)
+            if ctx.needs_input_grad[0]:
+                ga = mm(g_f, b2.T).reshape(a.shape)                  # NT
+            if ctx.needs_input_grad[1]:
+                gb = mm(a2.reshape(-1, K).T, g_f).reshape(b.shape)   # TN, sums the batch in K
+            return ga, gb
+        batch = g2.shape[:-2]
+        g3 = g2.reshape((-1, M, N))
         if ctx.needs_input_grad[0]:
-            ga = unbroadcast(np.matmul(g2, np.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)
+            ga = unbroadcast(mm(g3, np.swapaxes(_as_batch3(b2, batch), -1, -2)).reshape(batch + (M, K)),
+                             a2.shape).reshape(a.shape)
         if ctx.needs_input_grad[1]:
-            gb = unbroadcast(np.matmul(np.swapaxes(a2, -1, -2), g2), b2.shape).reshape(b.shape)
+            a3 = _as_batch3(a2, batch)
+            gb = unbroadcast(mm(np.swapaxes(a3, -1, -2), g3).reshape(batch + (K, N)),
+                             b2.shape).reshape(b.shape)
         return ga, gb

@@ -5,3 +5,4 @@ from ._loss import *  # noqa: F401,F403
 from ._regularization import *  # noqa: F401,F403
 from ._activation import *  # noqa: F401,F403
 from ._pooling import *  # noqa: F401,F403
+from ._linear import *  # noqa: F401,F403

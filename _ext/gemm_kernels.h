@@ -1,0 +1,384 @@
+/* Blocked, packed GEMM (GotoBLAS/BLIS structure) for float32 and float64.
+ *
+ *     C := alpha * op(A) op(B) + beta * C        op(A): M x K, op(B): K x N, C: M x N
+ *
+ * op(A)(i, p) = A[i*rsa + p*csa] and op(B)(p, j) = B[p*rsb + j*csb]: every operand is read
+ * through a (row stride, column stride) pair, so NN, NT and TN (and any strided 2-D view) are
+ * one code path and backward never materialises a transpose. C has unit column stride.
+ *
+ * Structure (KERNELS.md §1):
+ *   for jc in N step NC:                       B block (KC x NC) packed into NR-wide micro-panels,
+ *     for pc in K step KC:                     shared by the team (each thread packs its share)
+ *       for ic in (this thread's rows) step MC: A block packed into MR-tall micro-panels (per thread)
+ *         for ir in mc step MR:                A micro-panel (MR x KC) stays in L1
+ *           for jr in nc step NR:              B micro-panels streamed from L2/L3
+ *             micro-kernel: an MR x NR register tile, KC rank-1 updates
+ * Edge tiles run the same micro-kernel into a temporary tile (the packed panels are zero-padded).
+ *
+ * Determinism: the KC split depends on K only, each C tile is owned by exactly one thread, and
+ * thread ranges are whole MR/NR panels of the same global tiling, so every element sees the same
+ * operations in the same order at any thread count (bit-identical at 1 and 2 threads).
+ *
+ * ISA: micro-kernels are written once with GCC vector extensions (a macro instantiates them per
+ * precision and per ISA): an AVX2+FMA version (`target("avx2,fma")`, 6x16 float / 6x8 double)
+ * and a portable baseline (16-byte vectors: SSE2 on x86-64, 6x8 float / 6x4 double). The build has
+ * no -march flag; mg_gemm_set_isa() picks one at import (minigrad_cpu_has(0)) or on request.
+ */
+#ifndef MG_GEMM_KERNELS_H
+#define MG_GEMM_KERNELS_H
+
+#include <stdlib.h>
+#include <string.h>
+#include "minigrad_omp.h"
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define MG_HAVE_AVX2_KERNELS 1
+#else
+#define MG_HAVE_AVX2_KERNELS 0
+#endif
+
+#define MG_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MG_CEIL_DIV(a, b) (((a) + (b) - 1) / (b))
+
+/* Problems with fewer multiply-adds than this run on one thread: waking the OpenMP team and the
+ * extra barrier cost more than they save (benchmarks/cases/gemm.py, "threshold" sweep). */
+#ifndef MG_GEMM_PARALLEL_MIN_WORK
+#define MG_GEMM_PARALLEL_MIN_WORK (96.0 * 96.0 * 96.0)
+#endif
+/* Batched calls run one whole GEMM per thread (parallel over the batch) when each matrix product
+ * is below this many multiply-adds, or when there are plenty of them. */
+#define MG_GEMM_BATCH_PARALLEL_WORK (256.0 * 256.0 * 256.0)
+
+/* ------------------------------------------------------------------------------------------------
+ * Packing buffers: one per OS thread (thread-local), grown on demand and kept between calls, so a
+ * call neither mmaps nor page-faults. Thread-local storage also makes concurrent calls from
+ * several Python threads (the kernels run without the GIL) safe: OpenMP workers belong to one
+ * team at a time, and the shared B buffer is the calling (master) thread's.
+ * A buffer a thread owns lives until the process ends (a few MiB at most per thread). */
+typedef struct { void *ptr; size_t cap; } mg_buf;
+static __thread mg_buf mg_tls_apack, mg_tls_bpack;
+
+static void *mg_buf_reserve(mg_buf *b, size_t bytes) {
+    if (bytes > b->cap) {
+        void *p = NULL;
+        size_t cap = bytes + bytes / 4 + 4096;      /* headroom: avoid regrowing by a few bytes */
+        if (posix_memalign(&p, 64, cap) != 0) return NULL;
+        free(b->ptr);
+        b->ptr = p;
+        b->cap = cap;
+    }
+    return b->ptr;
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Micro-kernel + macro-kernel template.
+ *   NAME: prefix; T: element type; VB: vector bytes; MR: rows; NV: vectors per row (NR = NV*VB/sizeof(T));
+ *   ATTR: function attributes (the target ISA).
+ * The MR x NV accumulator array is fully unrolled, so GCC keeps it in registers (2*MR+... fits
+ * the 16 vector registers of SSE2/AVX2: 12 accumulators, 2 B vectors, 1 broadcast). */
+#define MG_DEFINE_KERNEL(NAME, T, VB, MR_, NV_, ATTR)                                                \
+typedef T NAME##_v __attribute__((vector_size(VB), aligned(sizeof(T))));                            \
+enum { NAME##_VL = (int)((VB) / sizeof(T)), NAME##_MR = (MR_), NAME##_NR = (NV_) * (int)((VB) / sizeof(T)) }; \
+                                                                                                     \
+ATTR static inline __attribute__((always_inline)) void                                              \
+NAME##_micro(long kc, const T *restrict a, const T *restrict b, T alpha, T beta, T *restrict c,     \
+             long ldc) {                                                                             \
+    NAME##_v acc[MR_][NV_];                                                                          \
+    _Pragma("GCC unroll 16") for (int i = 0; i < (MR_); ++i)                                         \
+        _Pragma("GCC unroll 16") for (int v = 0; v < (NV_); ++v) acc[i][v] = (NAME##_v){0};          \
+    for (long p = 0; p < kc; ++p) {                                                                  \
+        NAME##_v bv[NV_];                                                                            \
+        _Pragma("GCC unroll 16") for (int v = 0; v < (NV_); ++v)                                     \
+            bv[v] = *(const NAME##_v *)(b + v * NAME##_VL);                                          \
+        _Pragma("GCC unroll 16") for (int i = 0; i < (MR_); ++i) {                                   \
+            const T ai = a[i];                                                                       \
+            _Pragma("GCC unroll 16") for (int v = 0; v < (NV_); ++v) acc[i][v] += bv[v] * ai;        \
+        }                                                                                            \
+        a += (MR_);                                                                                  \
+        b += NAME##_NR;                                                                              \
+    }                                                                                                \
+    /* beta == 0: C is not read, so NaN/garbage in an uninitialised C cannot leak in (BLAS rule). */\
+    if (beta == (T)0) {                                                                              \
+        _Pragma("GCC unroll 16") for (int i = 0; i < (MR_); ++i)                                     \
+            _Pragma("GCC unroll 16") for (int v = 0; v < (NV_); ++v)                                 \
+                *(NAME##_v *)(c + i * ldc + v * NAME##_VL) = acc[i][v] * alpha;                      \
+    } else {                                                                                         \
+        _Pragma("GCC unroll 16") for (int i = 0; i < (MR_); ++i)                                     \
+            _Pragma("GCC unroll 16") for (int v = 0; v < (NV_); ++v) {                               \
+                NAME##_v *cp = (NAME##_v *)(c + i * ldc + v * NAME##_VL);                            \
+                *cp = acc[i][v] * alpha + *cp * beta;                                                \
+            }                                                                                        \
+    }                                                                                                \
+}                                                                                                    \
+                                                                                                     \
+/* C[0:mc, 0:nc] (+)= alpha * Ap Bp for one packed A block and one packed B block. */               \
+ATTR static void NAME##_macro(long mc, long nc, long kc, T alpha, const T *Ap, const T *Bp, T beta, \
+                              T *C, long ldc) {                                                      \
+    T tmp[(MR_) * NAME##_NR] __attribute__((aligned(64)));                                           \
+    for (long ir = 0; ir < mc; ir += (MR_)) {                                                        \
+        const long mr = MG_MIN((long)(MR_), mc - ir);                                                \
+        const T *a = Ap + ir * kc;                                                                   \
+        for (long jr = 0; jr < nc; jr += NAME##_NR) {                                                \
+            const long nr = MG_MIN((long)NAME##_NR, nc - jr);                                        \
+            const T *b = Bp + jr * kc;                                                               \
+            T *c = C + ir * ldc + jr;                                                                \
+            if (mr == (MR_) && nr == NAME##_NR) {                                                    \
+                NAME##_micro(kc, a, b, alpha, beta, c, ldc);                                         \
+            } else {                                                                                 \
+                NAME##_micro(kc, a, b, alpha, (T)0, tmp, NAME##_NR);                                 \
+                for (long i = 0; i < mr; ++i)                                                        \
+                    for (long j = 0; j < nr; ++j)                                                    \
+                        c[i * ldc + j] = beta == (T)0 ? tmp[i * NAME##_NR + j]                       \
+                                                      : tmp[i * NAME##_NR + j] + beta * c[i * ldc + j]; \
+            }                                                                                        \
+        }                                                                                            \
+    }                                                                                                \
+}
+
+#define MG_ATTR_BASELINE
+MG_DEFINE_KERNEL(mg_s_base, float, 16, 6, 2, MG_ATTR_BASELINE)    /* 6 x 8  */
+MG_DEFINE_KERNEL(mg_d_base, double, 16, 6, 2, MG_ATTR_BASELINE)   /* 6 x 4  */
+#if MG_HAVE_AVX2_KERNELS
+#define MG_ATTR_AVX2 __attribute__((target("avx2,fma")))
+MG_DEFINE_KERNEL(mg_s_avx2, float, 32, 6, 2, MG_ATTR_AVX2)        /* 6 x 16 */
+MG_DEFINE_KERNEL(mg_d_avx2, double, 32, 6, 2, MG_ATTR_AVX2)       /* 6 x 8  */
+#endif
+
+/* ------------------------------------------------------------------------------------------------
+ * Packing and the driver, once per precision.
+ *   SUF: s / d; KC_MAX, NC_MAX, MC_MAX: block limits in elements (KC x NR panel ~ L1, KC x MC ~ L2). */
+#define MG_DEFINE_DRIVER(SUF, T, KC_MAX, NC_MAX, MC_MAX)                                             \
+typedef void (*mg_##SUF##_macro_fn)(long, long, long, T, const T *, const T *, T, T *, long);       \
+typedef struct { const char *name; int mr, nr; mg_##SUF##_macro_fn macro; } mg_##SUF##_kernel;      \
+                                                                                                     \
+/* Ap <- op(A)[0:mc, 0:kc] as MR-row micro-panels, element (i, p) of a panel at p*MR + i. */         \
+static void mg_##SUF##_pack_a(long mc, long kc, const T *A, long rs, long cs, T *Ap, int MR) {       \
+    for (long ir = 0; ir < mc; ir += MR) {                                                           \
+        const long mr = MG_MIN((long)MR, mc - ir);                                                   \
+        T *d = Ap + ir * kc;                                                                         \
+        if (cs == 1) {               /* rows contiguous (NN/NT): stream each row */                  \
+            for (long i = 0; i < mr; ++i) {                                                          \
+                const T *s = A + (ir + i) * rs;                                                      \
+                for (long p = 0; p < kc; ++p) d[p * MR + i] = s[p];                                  \
+            }                                                                                        \
+        } else {                     /* columns contiguous (TN) or general strides */                \
+            for (long p = 0; p < kc; ++p)                                                            \
+                for (long i = 0; i < mr; ++i) d[p * MR + i] = A[(ir + i) * rs + p * cs];             \
+        }                                                                                            \
+        for (long i = mr; i < MR; ++i)                                                               \
+            for (long p = 0; p < kc; ++p) d[p * MR + i] = (T)0;                                      \
+    }                                                                                                \
+}                                                                                                    \
+                                                                                                     \
+/* Bp <- op(B)[0:kc, 0:nc] as NR-column micro-panels, element (p, j) of a panel at p*NR + j. */      \
+static void mg_##SUF##_pack_b(long kc, long nc, const T *B, long rs, long cs, T *Bp, int NR) {       \
+    for (long jr = 0; jr < nc; jr += NR) {                                                           \
+        const long nr = MG_MIN((long)NR, nc - jr);                                                   \
+        T *d = Bp + jr * kc;                                                                         \
+        if (cs == 1) {               /* rows contiguous (NN/TN): copy NR at a time */                \
+            for (long p = 0; p < kc; ++p) {                                                          \
+                const T *s = B + p * rs + jr;                                                        \
+                for (long j = 0; j < nr; ++j) d[p * NR + j] = s[j];                                  \
+                for (long j = nr; j < NR; ++j) d[p * NR + j] = (T)0;                                 \
+            }                                                                                        \
+        } else {                     /* columns contiguous (NT: B = W^T) or general */               \
+            for (long j = 0; j < nr; ++j) {                                                          \
+                const T *s = B + (jr + j) * cs;                                                      \
+                for (long p = 0; p < kc; ++p) d[p * NR + j] = s[p * rs];                             \
+            }                                                                                        \
+            for (long j = nr; j < NR; ++j)                                                           \
+                for (long p = 0; p < kc; ++p) d[p * NR + j] = (T)0;                                  \
+        }                                                                                            \
+    }                                                                                                \
+}                                                                                                    \
+                                                                                                     \
+typedef struct {                                                                                     \
+    long M, N, K, kcb, ncb;                                                                          \
+    T alpha, beta;                                                                                   \
+    const T *A; long rsa, csa;                                                                       \
+    const T *B; long rsb, csb;                                                                       \
+    T *C; long ldc;                                                                                  \
+    T *Bp;                                                                                           \
+    const mg_##SUF##_kernel *kern;                                                                   \
+    int split_n;                                                                                     \
+    volatile int fail;                                                                               \
+} mg_##SUF##_job;                                                                                    \
+                                                                                                     \
+/* The share of thread `tid` of `nt`. Barriers only when nt > 1: a serial GEMM may run inside    \
+ * someone else's parallel region (batched mode) and must not bind to that team. */                 \
+static void mg_##SUF##_gemm_part(mg_##SUF##_job *job, int tid, int nt) {                             \
+    const int MR = job->kern->mr, NR = job->kern->nr;                                                \
+    const long M = job->M, N = job->N, K = job->K, kcb = job->kcb;                                   \
+    const long mcb = MG_MIN((long)(MC_MAX) / MR * MR, MG_CEIL_DIV(M, MR) * MR);                      \
+    T *Ap = (T *)mg_buf_reserve(&mg_tls_apack, (size_t)mcb * kcb * sizeof(T) + 64);                  \
+    if (!Ap) job->fail = 1;                                                                          \
+    if (nt > 1) {                                                                                    \
+        _Pragma("omp barrier")                                                                       \
+    }                                                                                                \
+    if (job->fail) return;                                                                           \
+    const long mp = MG_CEIL_DIV(M, MR);                                                              \
+    for (long jc = 0; jc < N; jc += job->ncb) {                                                      \
+        const long nc = MG_MIN(job->ncb, N - jc);                                                    \
+        const long np = MG_CEIL_DIV(nc, NR);                                                         \
+        /* This thread's B panels to pack, and the tile rectangle it computes. */                    \
+        const long b0 = np * tid / nt, b1 = np * (tid + 1) / nt;                                     \
+        long r0 = 0, r1 = mp, q0 = 0, q1 = np;                                                       \
+        if (job->split_n) { q0 = b0; q1 = b1; }                                                      \
+        else { r0 = mp * tid / nt; r1 = mp * (tid + 1) / nt; }                                       \
+        const long row_end = MG_MIN(r1 * MR, M);                                                     \
+        const long col0 = q0 * NR, ncols = MG_MIN(q1 * NR, nc) - col0;                               \
+        for (long pc = 0; pc < K; pc += kcb) {                                                       \
+            const long kc = MG_MIN(kcb, K - pc);                                                     \
+            const T beta = pc == 0 ? job->beta : (T)1;                                               \
+            /* Split over columns, threads never wait for each other, so one may pack block pc+1  \
+             * while another still reads block pc: give each thread a fixed region (stride kcb). */ \
+            const long bs = job->split_n ? kcb : kc;                                                 \
+            if (b1 > b0)                                                                             \
+                mg_##SUF##_pack_b(kc, MG_MIN(b1 * NR, nc) - b0 * NR,                                 \
+                                  job->B + pc * job->rsb + (jc + b0 * NR) * job->csb,                \
+                                  job->rsb, job->csb, job->Bp + b0 * NR * bs, NR);                   \
+            /* Split over rows, every thread reads every B panel: wait for all packers. */           \
+            if (nt > 1 && !job->split_n) {                                                           \
+                _Pragma("omp barrier")                                                               \
+            }                                                                                        \
+            if (ncols > 0) {                                                                         \
+                for (long ic = r0 * MR; ic < row_end; ic += mcb) {                                   \
+                    const long mc = MG_MIN(mcb, row_end - ic);                                       \
+                    mg_##SUF##_pack_a(mc, kc, job->A + ic * job->rsa + pc * job->csa,                \
+                                      job->rsa, job->csa, Ap, MR);                                   \
+                    job->kern->macro(mc, ncols, kc, job->alpha, Ap, job->Bp + col0 * bs, beta,        \
+                                     job->C + ic * job->ldc + jc + col0, job->ldc);                  \
+                }                                                                                    \
+            }                                                                                        \
+            /* ...and for all readers before the next block overwrites the shared panels. */         \
+            if (nt > 1 && !job->split_n) {                                                           \
+                _Pragma("omp barrier")                                                               \
+            }                                                                                        \
+        }                                                                                            \
+    }                                                                                                \
+}                                                                                                    \
+                                                                                                     \
+/* One GEMM. Returns 0, or -1 if a packing buffer could not be allocated. */                         \
+static int mg_##SUF##gemm(const mg_##SUF##_kernel *kern, long M, long N, long K, T alpha,            \
+                          const T *A, long rsa, long csa, const T *B, long rsb, long csb,            \
+                          T beta, T *C, long ldc, int nt) {                                          \
+    if (M <= 0 || N <= 0) return 0;                                                                  \
+    if (K <= 0 || alpha == (T)0) {   /* op(A) op(B) contributes nothing: C := beta * C */            \
+        for (long i = 0; i < M; ++i)                                                                 \
+            for (long j = 0; j < N; ++j) C[i * ldc + j] = beta == (T)0 ? (T)0 : beta * C[i * ldc + j]; \
+        return 0;                                                                                    \
+    }                                                                                                \
+    const int MR = kern->mr, NR = kern->nr;                                                          \
+    mg_##SUF##_job job;                                                                              \
+    job.M = M; job.N = N; job.K = K;                                                                 \
+    job.kcb = MG_CEIL_DIV(K, MG_CEIL_DIV(K, (long)(KC_MAX)));   /* even split of K: no thin tail */  \
+    job.ncb = MG_MIN(N, (long)(NC_MAX));                                                             \
+    job.alpha = alpha; job.beta = beta;                                                              \
+    job.A = A; job.rsa = rsa; job.csa = csa;                                                         \
+    job.B = B; job.rsb = rsb; job.csb = csb;                                                         \
+    job.C = C; job.ldc = ldc; job.kern = kern; job.fail = 0;                                         \
+    job.Bp = (T *)mg_buf_reserve(&mg_tls_bpack,                                                      \
+                                 (size_t)job.kcb * MG_CEIL_DIV(job.ncb, NR) * NR * sizeof(T) + 64);  \
+    if (!job.Bp) return -1;                                                                          \
+    if ((double)M * N * K < MG_GEMM_PARALLEL_MIN_WORK) nt = 1;                                       \
+    const long mp = MG_CEIL_DIV(M, MR), np = MG_CEIL_DIV(job.ncb, NR);                               \
+    if (nt > mp * np) nt = (int)(mp * np);                                                           \
+    /* Split whichever dimension balances better; rows on a tie (B panels shared, A not repeated). */\
+    const double imb_m = (double)MG_CEIL_DIV(mp, nt) * nt / mp;                                      \
+    const double imb_n = (double)MG_CEIL_DIV(np, nt) * nt / np;                                      \
+    job.split_n = imb_n < imb_m;                                                                     \
+    if (nt <= 1) {                                                                                   \
+        mg_##SUF##_gemm_part(&job, 0, 1);                                                            \
+    } else {                                                                                         \
+        _Pragma("omp parallel num_threads(nt)")                                                      \
+        mg_##SUF##_gemm_part(&job, omp_get_thread_num(), omp_get_num_threads());                     \
+    }                                                                                                \
+    return job.fail ? -1 : 0;                                                                        \
+}                                                                                                    \
+                                                                                                     \
+/* nb1 x nb2 independent GEMMs; matrix (b1, b2) of X starts at X + b1*sx1 + b2*sx2 (a stride of 0   \
+ * broadcasts). Small matrices: one whole GEMM per thread (parallel over the batch); large ones:    \
+ * one after another, each threaded. Either way each C element is computed by one serial sequence.*/ \
+static int mg_##SUF##gemm_batched_impl(const mg_##SUF##_kernel *kern, long nb1, long nb2, long M,  \
+                                       long N, long K, T alpha, const T *A, long sa1, long sa2, long rsa, long csa, \
+                                  const T *B, long sb1, long sb2, long rsb, long csb, T beta, T *C,  \
+                                  long sc1, long sc2, long ldc, int nt) {                            \
+    const long nb = nb1 * nb2;                                                                       \
+    const double work = (double)M * N * K;                                                           \
+    int fail = 0;                                                                                    \
+    if (nb <= 0) return 0;                                                                           \
+    if (nt > 1 && nb > 1 && work * nb >= MG_GEMM_PARALLEL_MIN_WORK &&                                \
+        ((nb >= nt && work < MG_GEMM_BATCH_PARALLEL_WORK) || nb >= 4L * nt)) {                       \
+        _Pragma("omp parallel for schedule(static) num_threads(nt) reduction(|:fail)")               \
+        for (long b = 0; b < nb; ++b) {                                                              \
+            const long b1 = b / nb2, b2 = b % nb2;                                                   \
+            fail |= mg_##SUF##gemm(kern, M, N, K, alpha, A + b1 * sa1 + b2 * sa2, rsa, csa,          \
+                                   B + b1 * sb1 + b2 * sb2, rsb, csb, beta,                          \
+                                   C + b1 * sc1 + b2 * sc2, ldc, 1);                                 \
+        }                                                                                            \
+    } else {                                                                                         \
+        for (long b = 0; b < nb && !fail; ++b) {                                                     \
+            const long b1 = b / nb2, b2 = b % nb2;                                                   \
+            fail |= mg_##SUF##gemm(kern, M, N, K, alpha, A + b1 * sa1 + b2 * sa2, rsa, csa,          \
+                                   B + b1 * sb1 + b2 * sb2, rsb, csb, beta,                          \
+                                   C + b1 * sc1 + b2 * sc2, ldc, nt);                                \
+        }                                                                                            \
+    }                                                                                                \
+    return fail ? -1 : 0;                                                                            \
+}
+
+/* KC x NR(16 floats) = 24 KiB B micro-panel; MC x KC A block ~ 288 KiB (L2 is 512 KiB here). */
+MG_DEFINE_DRIVER(s, float, 384, 4096, 192)
+MG_DEFINE_DRIVER(d, double, 256, 2048, 144)
+
+/* ------------------------------------------------------------------------------------------------
+ * Run-time ISA selection. 0 = baseline (portable C), 1 = AVX2+FMA. */
+static const mg_s_kernel mg_s_kernels[] = {
+    {"baseline", mg_s_base_MR, mg_s_base_NR, mg_s_base_macro},
+#if MG_HAVE_AVX2_KERNELS
+    {"avx2", mg_s_avx2_MR, mg_s_avx2_NR, mg_s_avx2_macro},
+#endif
+};
+static const mg_d_kernel mg_d_kernels[] = {
+    {"baseline", mg_d_base_MR, mg_d_base_NR, mg_d_base_macro},
+#if MG_HAVE_AVX2_KERNELS
+    {"avx2", mg_d_avx2_MR, mg_d_avx2_NR, mg_d_avx2_macro},
+#endif
+};
+#define MG_GEMM_N_ISA ((int)(sizeof(mg_s_kernels) / sizeof(mg_s_kernels[0])))
+
+static int mg_gemm_isa = 0;
+
+/* Select ISA `isa` (0 baseline, 1 avx2) if this build has it and the CPU runs it; -1 picks the best.
+ * Returns the ISA now active, or -1 if the request cannot be honoured (nothing changes then). */
+static int mg_gemm_set_isa(int isa) {
+    if (isa < 0) {
+        isa = (MG_HAVE_AVX2_KERNELS && minigrad_cpu_has(0)) ? 1 : 0;
+    } else if (isa >= MG_GEMM_N_ISA || (isa == 1 && !minigrad_cpu_has(0))) {
+        return -1;
+    }
+    mg_gemm_isa = isa;
+    return isa;
+}
+static const char *mg_gemm_isa_name(void) { return mg_s_kernels[mg_gemm_isa].name; }
+static int mg_gemm_micro_shape(int dbl, int which) {
+    return dbl ? (which ? mg_d_kernels[mg_gemm_isa].nr : mg_d_kernels[mg_gemm_isa].mr)
+               : (which ? mg_s_kernels[mg_gemm_isa].nr : mg_s_kernels[mg_gemm_isa].mr);
+}
+
+static int mg_sgemm_batched(long nb1, long nb2, long M, long N, long K, float alpha, const float *A,
+                            long sa1, long sa2, long rsa, long csa, const float *B, long sb1, long sb2,
+                            long rsb, long csb, float beta, float *C, long sc1, long sc2, long ldc,
+                            int nt) {
+    return mg_sgemm_batched_impl(&mg_s_kernels[mg_gemm_isa], nb1, nb2, M, N, K, alpha, A, sa1, sa2, rsa,
+                                 csa, B, sb1, sb2, rsb, csb, beta, C, sc1, sc2, ldc, nt);
+}
+static int mg_dgemm_batched(long nb1, long nb2, long M, long N, long K, double alpha, const double *A,
+                            long sa1, long sa2, long rsa, long csa, const double *B, long sb1, long sb2,
+                            long rsb, long csb, double beta, double *C, long sc1, long sc2, long ldc,
+                            int nt) {
+    return mg_dgemm_batched_impl(&mg_d_kernels[mg_gemm_isa], nb1, nb2, M, N, K, alpha, A, sa1, sa2, rsa,
+                                 csa, B, sb1, sb2, rsb, csb, beta, C, sc1, sc2, ldc, nt);
+}
+
+#endif /* MG_GEMM_KERNELS_H */

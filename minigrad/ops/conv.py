@@ -1,0 +1,111 @@
+"""2-D convolution (cross-correlation, as torch) by im2col + GEMM, and the non-zero padding modes.
+
+Shapes: x (N, C, H, W), weight (O, C/g, kh, kw), out (N, O, OH, OW); K = (C/g)·kh·kw per group.
+    cols = im2col(x)                      (C·kh·kw, N, OH·OW), group g's rows one block
+    out[n, g]  = W[g] @ cols[g, n]        one GEMM per (group, image), written straight into NCHW
+Backward, with gT = grad_out as (g, O/g, N·OH·OW):
+    dW[g]    = gT[g] @ cols[g]ᵀ           one NT GEMM per group; the image sum runs inside K
+    dcols[g] = W[g]ᵀ @ gT[g]              one TN GEMM per group, then col2im (the adjoint)
+    db       = Σ_{n,oh,ow} grad_out
+"""
+import numpy as np
+
+from .._C import im2col as _cim2col
+from .._parallel import get_num_threads, threads_for
+from ..autograd.function import Function
+from .linalg import mm
+
+__all__ = ["Conv2d", "Pad2d"]
+
+# im2col/col2im move this many elements before a second thread pays for itself.
+_IM2COL_THRESHOLD = 1 << 15
+
+
+def conv_out_size(L, k, s, p_lo, p_hi, d):
+    return (L + p_lo + p_hi - d * (k - 1) - 1) // s + 1
+
+
+class Conv2d(Function):
+    """forward(x, weight, bias_or_None, stride=(sh, sw), padding=(top, bottom, left, right),
+    dilation=(dh, dw), groups=g) on validated, C-contiguous 4-D input."""
+    @staticmethod
+    def forward(ctx, x, w, b, stride, padding, dilation, groups):
+        N, C, H, W = x.shape
+        O, Cg, kh, kw = w.shape
+        (sh, sw), (pt, pb, pl, pr), (dh, dw), g = stride, padding, dilation, groups
+        OH = conv_out_size(H, kh, sh, pt, pb, dh)
+        OW = conv_out_size(W, kw, sw, pl, pr, dw)
+        Og, Kg, P = O // g, Cg * kh * kw, OH * OW
+        x = np.ascontiguousarray(x)
+        w = np.ascontiguousarray(w)
+        cols = np.empty((C * kh * kw, N, OH, OW), dtype=x.dtype)
+        _cim2col.im2col(x, cols, kh, kw, sh, sw, pt, pl, dh, dw, threads_for(cols.size, _IM2COL_THRESHOLD))
+        out = np.empty((N, O, OH, OW), dtype=x.dtype)
+        beta = 0.0
+        if b is not None:      # start from the bias and let the GEMM add onto it (beta = 1)
+            out[...] = b.reshape(1, O, 1, 1)
+            beta = 1.0
+        if out.size:
+            mm(w.reshape(g, 1, Og, Kg),                                      # W[g], broadcast over n
+               cols.reshape(g, Kg, N, P).transpose(0, 2, 1, 3),              # cols[g, n]
+               out.reshape(N, g, Og, P).transpose(1, 0, 2, 3), beta=beta)    # out[n, g]
+        ctx.geom = (x.shape, stride, padding, dilation, groups, b is not None)
+        ctx.save_for_backward(w)
+        ctx.cols = cols if ctx.needs_input_grad[1] else None
+        return out
+
+    @staticmethod
+    def backward(ctx, gout):
+        w, = ctx.saved_tensors
+        (N, C, H, W), (sh, sw), (pt, pb, pl, pr), (dh, dw), g, has_bias = ctx.geom
+        O, Cg, kh, kw = w.shape
+        OH, OW = gout.shape[2], gout.shape[3]
+        Og, Kg, P = O // g, Cg * kh * kw, OH * OW
+        needs = ctx.needs_input_grad
+        gx = gw = gb = None
+        if has_bias and needs[2]:
+            gb = gout.sum(axis=(0, 2, 3))
+        if needs[0] or needs[1]:
+            # (N, O, P) -> (g, Og, N·P): puts the image sum inside one GEMM's K loop.
+            gT = np.ascontiguousarray(gout.reshape(N, g, Og, P).transpose(1, 2, 0, 3)).reshape(g, Og, N * P)
+        if needs[1]:
+            cols = ctx.cols.reshape(g, Kg, N * P)
+            gw = mm(gT, cols.transpose(0, 2, 1)).reshape(w.shape)             # NT
+        if needs[0]:
+            gcols = np.empty((C * kh * kw, N, OH, OW), dtype=gout.dtype)
+            mm(w.reshape(g, Og, Kg).transpose(0, 2, 1), gT, gcols.reshape(g, Kg, N * P))   # TN
+            gx = np.empty((N, C, H, W), dtype=gout.dtype)
+            _cim2col.col2im(gcols, gx, kh, kw, sh, sw, pt, pl, dh, dw, threads_for(gcols.size, _IM2COL_THRESHOLD))
+        ctx.cols = None
+        return gx, gw, gb
+
+
+def _pad_index(n, lo, hi, mode):
+    """Source index of every padded position along one axis (np.pad's modes on an arange)."""
+    np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode]
+    return np.pad(np.arange(n), (lo, hi), mode=np_mode)
+
+
+class Pad2d(Function):
+    """Pad the last two dims by (left, right, top, bottom) with mode 'reflect', 'replicate' or
+    'circular' (torch's F.pad order). y = x[..., ih[:, None], iw[None, :]] for index maps ih, iw;
+    backward scatters the gradient back through the same maps (np.add.at: a fixed order)."""
+    @staticmethod
+    def forward(ctx, x, pad, mode):
+        pl, pr, pt, pb = pad
+        ih = _pad_index(x.shape[-2], pt, pb, mode)
+        iw = _pad_index(x.shape[-1], pl, pr, mode)
+        ctx.maps = (x.shape, ih, iw)
+        return x[..., ih[:, None], iw[None, :]]
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, ih, iw = ctx.maps
+        gx = np.zeros(shape, dtype=g.dtype)
+        # Sum over padded columns first, then rows: two 1-D scatters instead of one 2-D one.
+        gw = np.zeros(g.shape[:-1] + (shape[-1],), dtype=g.dtype)
+        np.add.at(gw, (Ellipsis, iw), g)
+        gw = np.moveaxis(gw, -2, 0)
+        gx = np.moveaxis(gx, -2, 0)
+        np.add.at(gx, ih, gw)
+        return (np.moveaxis(gx, 0, -2),)
