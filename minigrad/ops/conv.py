@@ -50,13 +50,13 @@ class Conv2d(Function):
                cols.reshape(g, Kg, N, P).transpose(0, 2, 1, 3),              # cols[g, n]
                out.reshape(N, g, Og, P).transpose(1, 0, 2, 3), beta=beta)    # out[n, g]
         ctx.geom = (x.shape, stride, padding, dilation, groups, b is not None)
-        ctx.save_for_backward(w)
-        ctx.cols = cols if ctx.needs_input_grad[1] else None
+        # cols is what dW needs; saved tensors are freed with the graph (retain_graph keeps them).
+        ctx.save_for_backward(w, cols if ctx.needs_input_grad[1] else None)
         return out
 
     @staticmethod
     def backward(ctx, gout):
-        w, = ctx.saved_tensors
+        w, cols = ctx.saved_tensors
         (N, C, H, W), (sh, sw), (pt, pb, pl, pr), (dh, dw), g, has_bias = ctx.geom
         O, Cg, kh, kw = w.shape
         OH, OW = gout.shape[2], gout.shape[3]
@@ -69,14 +69,13 @@ class Conv2d(Function):
             # (N, O, P) -> (g, Og, N·P): puts the image sum inside one GEMM's K loop.
             gT = np.ascontiguousarray(gout.reshape(N, g, Og, P).transpose(1, 2, 0, 3)).reshape(g, Og, N * P)
         if needs[1]:
-            cols = ctx.cols.reshape(g, Kg, N * P)
+            cols = cols.reshape(g, Kg, N * P)
             gw = mm(gT, cols.transpose(0, 2, 1)).reshape(w.shape)             # NT
         if needs[0]:
             gcols = np.empty((C * kh * kw, N, OH, OW), dtype=gout.dtype)
             mm(w.reshape(g, Og, Kg).transpose(0, 2, 1), gT, gcols.reshape(g, Kg, N * P))   # TN
             gx = np.empty((N, C, H, W), dtype=gout.dtype)
             _cim2col.col2im(gcols, gx, kh, kw, sh, sw, pt, pl, dh, dw, threads_for(gcols.size, _IM2COL_THRESHOLD))
-        ctx.cols = None
         return gx, gw, gb
 
 

@@ -29,13 +29,19 @@ def mm(a, b, out=None, beta=0.0):
     return _cgemm.gemm(a, b, out, 1.0, beta, get_num_threads())
 
 
+def _rows(shape):
+    """Π shape[:-1], the row count of an (..., n) array seen as a matrix. (reshape(-1, n) cannot
+    infer it when the array is empty.)"""
+    return int(np.prod(shape[:-1], dtype=np.int64))
+
+
 def _as_batch3(x, batch):
     """x (..., R, C) broadcast to batch + (R, C), viewed as (B, R, C) with one batch stride;
     a size-1 batch stays size 1 (the GEMM broadcasts it by stride 0). Copies only if needed."""
     if all(n == 1 for n in x.shape[:-2]):
         return x.reshape((1,) + x.shape[-2:])
     x = np.broadcast_to(x, batch + x.shape[-2:])
-    return x.reshape((-1,) + x.shape[-2:])   # a view whenever the batch dims merge
+    return x.reshape((int(np.prod(batch, dtype=np.int64)),) + x.shape[-2:])   # a view if the dims merge
 
 
 def matmul_arrays(a, b):
@@ -47,11 +53,11 @@ def matmul_arrays(a, b):
     M, K, N = a2.shape[-2], a2.shape[-1], b2.shape[-1]
     if b2.ndim == 2:
         # (..., M, K) @ (K, N): fold the batch into M -> one large GEMM instead of many small ones.
-        out = mm(a2.reshape(-1, K), b2).reshape(a2.shape[:-2] + (M, N))
+        out = mm(a2.reshape(_rows(a2.shape), K), b2).reshape(a2.shape[:-2] + (M, N))
     else:
         batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
         out = np.empty(batch + (M, N), dtype=a.dtype)
-        mm(_as_batch3(a2, batch), _as_batch3(b2, batch), out.reshape((-1, M, N)))
+        mm(_as_batch3(a2, batch), _as_batch3(b2, batch), out.reshape((int(np.prod(batch, dtype=np.int64)), M, N)))
     if a.ndim == 1:
         out = out[..., 0, :]
     if b.ndim == 1:
@@ -90,14 +96,14 @@ class MatMul(Function):
         M, K, N = a2.shape[-2], a2.shape[-1], b2.shape[-1]
         if b2.ndim == 2 and a2.ndim >= 2:
             # b is one matrix shared by the whole batch: fold the batch into M.
-            g_f = g2.reshape(-1, N)
+            g_f = g2.reshape(_rows(g2.shape), N)
             if ctx.needs_input_grad[0]:
                 ga = mm(g_f, b2.T).reshape(a.shape)                  # NT
             if ctx.needs_input_grad[1]:
-                gb = mm(a2.reshape(-1, K).T, g_f).reshape(b.shape)   # TN, sums the batch in K
+                gb = mm(a2.reshape(_rows(a2.shape), K).T, g_f).reshape(b.shape)   # TN, sums the batch in K
             return ga, gb
         batch = g2.shape[:-2]
-        g3 = g2.reshape((-1, M, N))
+        g3 = g2.reshape((int(np.prod(batch, dtype=np.int64)), M, N))
         if ctx.needs_input_grad[0]:
             ga = unbroadcast(mm(g3, np.swapaxes(_as_batch3(b2, batch), -1, -2)).reshape(batch + (M, K)),
                              a2.shape).reshape(a.shape)
