@@ -26,15 +26,19 @@ def _as_grad_array(gradient, like):
     return g.astype(like.dtype, copy=False)
 
 
-def accumulate_grad(leaf, g):
-    """leaf.grad += g. The first gradient is copied: `g` may be shared with other tensors' grads."""
+def accumulate_grad(leaf, g, exclusive=False):
+    """leaf.grad += g. The first gradient becomes .grad as it is only when `exclusive` (the
+    engine knows nothing else holds it); otherwise it is copied, since `g` may be shared with
+    other tensors' gradients (Add hands the same array to both inputs) or be a view."""
     if leaf._hooks:
         for hook in leaf._hooks:
             r = hook(Tensor._wrap(g))
             if r is not None:
-                g = _as_grad_array(r, leaf.data)
+                g, exclusive = _as_grad_array(r, leaf.data), False
     if leaf.grad is None:
-        leaf.grad = Tensor._wrap(np.array(g, dtype=leaf.data.dtype, order="C", copy=True))
+        if not (exclusive and g.dtype == leaf.data.dtype and g.flags.c_contiguous):
+            g = np.array(g, dtype=leaf.data.dtype, order="C", copy=True)
+        leaf.grad = Tensor._wrap(g)
         return
     dst = leaf.grad.data
     big = dst.size >= _parallel.ELEMENTWISE_THRESHOLD   # below it, NumPy's call is cheaper than ours
@@ -59,9 +63,20 @@ def run_backward(root, gradient=None, retain_graph=False, capture=None):
     else:
         g = _as_grad_array(gradient, root.data)
 
+    # ids of every gradient array handed out in this pass: an array seen twice (or a view, or
+    # the caller's `gradient`) is shared, so a leaf must copy it; an owned, unseen one can be
+    # kept as .grad without the copy (which costs a full pass over large tensors).
+    handed_out = {id(g)} if gradient is not None else set()
+
+    def exclusive(grad):
+        own = type(grad) is np.ndarray and grad.flags.owndata and grad.flags.writeable
+        first = id(grad) not in handed_out
+        handed_out.add(id(grad))
+        return own and first
+
     def deliver_to_leaf(leaf, grad):
         if capture is None:
-            accumulate_grad(leaf, grad)
+            accumulate_grad(leaf, grad, exclusive(grad))
         elif id(leaf) in capture:
             prev = capture[id(leaf)]
             capture[id(leaf)] = grad if prev is None else prev + grad
@@ -122,6 +137,7 @@ def run_backward(root, gradient=None, retain_graph=False, capture=None):
             if slots is None:
                 slots = pending[id(child)] = [None] * len(child._out_meta)
             prev = slots[p._out_idx]
+            handed_out.add(id(gi))
             slots[p._out_idx] = gi if prev is None else prev + gi
             deps[id(child)] -= 1
             if deps[id(child)] == 0:
