@@ -22,6 +22,7 @@ cdef extern from "gemm_kernels.h" nogil:
     int mg_gemm_set_isa(int isa)
     const char *mg_gemm_isa_name()
     int mg_gemm_micro_shape(int dbl, int which)
+    void mg_gemm_set_blocking(int dbl, long kc, long mc, long nc, double min_work, int jr_outer)
     int MG_GEMM_N_ISA
 
 _ISA_CODES = {"auto": -1, "baseline": 0, "avx2": 1}
@@ -49,6 +50,12 @@ def available_isas():
     if MG_GEMM_N_ISA > 1 and minigrad_cpu_has(0):
         names.append("avx2")
     return names
+
+
+def _set_blocking(dtype, long kc, long mc, long nc, double min_work, int jr_outer=1):
+    """Benchmarks only: block limits KC/MC/NC (elements) for `dtype` and the multiply-add count
+    below which a GEMM stays on one thread; loop order jr (B micro-panel) outside ir. Not thread-safe."""
+    mg_gemm_set_blocking(np.dtype(dtype) == np.float64, kc, mc, nc, min_work, jr_outer)
 
 
 def micro_tile(dtype):

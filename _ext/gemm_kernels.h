@@ -42,9 +42,8 @@
 
 /* Problems with fewer multiply-adds than this run on one thread: waking the OpenMP team and the
  * extra barrier cost more than they save (benchmarks/cases/gemm.py, "threshold" sweep). */
-#ifndef MG_GEMM_PARALLEL_MIN_WORK
-#define MG_GEMM_PARALLEL_MIN_WORK (96.0 * 96.0 * 96.0)
-#endif
+static double mg_gemm_parallel_min_work = 96.0 * 96.0 * 96.0;
+static int mg_gemm_jr_outer = 1;
 /* Batched calls run one whole GEMM per thread (parallel over the batch) when each matrix product
  * is below this many multiply-adds, or when there are plenty of them. */
 #define MG_GEMM_BATCH_PARALLEL_WORK (256.0 * 256.0 * 256.0)
@@ -84,8 +83,14 @@ ATTR static inline __attribute__((always_inline)) void                          
 NAME##_micro(long kc, const T *restrict a, const T *restrict b, T alpha, T beta, T *restrict c,     \
              long ldc) {                                                                             \
     NAME##_v acc[MR_][NV_];                                                                          \
+    /* Fetch the C tile now so the stores at the end do not stall (its rows may be 4 KiB apart). */  \
+    _Pragma("GCC unroll 16") for (int i = 0; i < (MR_); ++i) {                                       \
+        __builtin_prefetch(c + i * ldc, 1, 3);                                                       \
+        __builtin_prefetch(c + i * ldc + NAME##_NR - 1, 1, 3);                                       \
+    }                                                                                                \
     _Pragma("GCC unroll 16") for (int i = 0; i < (MR_); ++i)                                         \
         _Pragma("GCC unroll 16") for (int v = 0; v < (NV_); ++v) acc[i][v] = (NAME##_v){0};          \
+    _Pragma("GCC unroll 4")                                                                          \
     for (long p = 0; p < kc; ++p) {                                                                  \
         NAME##_v bv[NV_];                                                                            \
         _Pragma("GCC unroll 16") for (int v = 0; v < (NV_); ++v)                                     \
@@ -111,27 +116,75 @@ NAME##_micro(long kc, const T *restrict a, const T *restrict b, T alpha, T beta,
     }                                                                                                \
 }                                                                                                    \
                                                                                                      \
-/* C[0:mc, 0:nc] (+)= alpha * Ap Bp for one packed A block and one packed B block. */               \
-ATTR static void NAME##_macro(long mc, long nc, long kc, T alpha, const T *Ap, const T *Bp, T beta, \
-                              T *C, long ldc) {                                                      \
-    T tmp[(MR_) * NAME##_NR] __attribute__((aligned(64)));                                           \
+/* C[0:mc, 0:nc] (+)= alpha * Ap Bp for one packed A block and one packed B block.                \
+ * Loop order: jr (B micro-panel, KC x NR, stays in L1) outside ir (A micro-panels streamed from   \
+ * the L2-resident A block) when mg_gemm_jr_outer, else the reverse. */                               \
+ATTR static void NAME##_tile(long kc, const T *a, const T *b, T alpha, T beta, T *c, long ldc,     \
+                             long mr, long nr) {                                                     \
+    if (mr == (MR_) && nr == NAME##_NR) {                                                            \
+        NAME##_micro(kc, a, b, alpha, beta, c, ldc);                                                 \
+    } else {                                                                                         \
+        T tmp[(MR_) * NAME##_NR] __attribute__((aligned(64)));                                       \
+        NAME##_micro(kc, a, b, alpha, (T)0, tmp, NAME##_NR);                                         \
+        for (long i = 0; i < mr; ++i)                                                                \
+            for (long j = 0; j < nr; ++j)                                                            \
+                c[i * ldc + j] = beta == (T)0 ? tmp[i * NAME##_NR + j]                               \
+                                              : tmp[i * NAME##_NR + j] + beta * c[i * ldc + j];     \
+    }                                                                                                \
+}                                                                                                    \
+/* Packing, with this kernel's MR/NR as constants so the copies unroll and vectorise.             \
+ * Ap <- op(A)[0:mc, 0:kc] as MR-row micro-panels: element (i, p) of a panel at p*MR + i.           \
+ * Bp <- op(B)[0:kc, 0:nc] as NR-column micro-panels: element (p, j) of a panel at p*NR + j.        \
+ * Partial panels are zero-padded, so edge tiles run the same micro-kernel. */                      \
+ATTR static void NAME##_pack_a(long mc, long kc, const T *A, long rs, long cs, T *Ap) {             \
     for (long ir = 0; ir < mc; ir += (MR_)) {                                                        \
         const long mr = MG_MIN((long)(MR_), mc - ir);                                                \
-        const T *a = Ap + ir * kc;                                                                   \
-        for (long jr = 0; jr < nc; jr += NAME##_NR) {                                                \
-            const long nr = MG_MIN((long)NAME##_NR, nc - jr);                                        \
-            const T *b = Bp + jr * kc;                                                               \
-            T *c = C + ir * ldc + jr;                                                                \
-            if (mr == (MR_) && nr == NAME##_NR) {                                                    \
-                NAME##_micro(kc, a, b, alpha, beta, c, ldc);                                         \
-            } else {                                                                                 \
-                NAME##_micro(kc, a, b, alpha, (T)0, tmp, NAME##_NR);                                 \
-                for (long i = 0; i < mr; ++i)                                                        \
-                    for (long j = 0; j < nr; ++j)                                                    \
-                        c[i * ldc + j] = beta == (T)0 ? tmp[i * NAME##_NR + j]                       \
-                                                      : tmp[i * NAME##_NR + j] + beta * c[i * ldc + j]; \
-            }                                                                                        \
+        const T *s = A + ir * rs;                                                                    \
+        T *restrict d = Ap + ir * kc;                                                                \
+        if (mr == (MR_) && cs == 1) {          /* rows contiguous (NN, NT): interleave MR rows */   \
+            for (long p = 0; p < kc; ++p)                                                            \
+                _Pragma("GCC unroll 16") for (int i = 0; i < (MR_); ++i) d[p * (MR_) + i] = s[i * rs + p]; \
+        } else if (mr == (MR_) && rs == 1) {   /* columns contiguous (TN): MR at a time */          \
+            for (long p = 0; p < kc; ++p)                                                            \
+                _Pragma("GCC unroll 16") for (int i = 0; i < (MR_); ++i) d[p * (MR_) + i] = s[p * cs + i]; \
+        } else {                                                                                     \
+            for (long p = 0; p < kc; ++p)                                                            \
+                for (int i = 0; i < (MR_); ++i) d[p * (MR_) + i] = i < mr ? s[i * rs + p * cs] : (T)0; \
         }                                                                                            \
+    }                                                                                                \
+}                                                                                                    \
+ATTR static void NAME##_pack_b(long kc, long nc, const T *B, long rs, long cs, T *Bp) {             \
+    for (long jr = 0; jr < nc; jr += NAME##_NR) {                                                    \
+        const long nr = MG_MIN((long)NAME##_NR, nc - jr);                                            \
+        const T *s = B + jr * cs;                                                                    \
+        T *restrict d = Bp + jr * kc;                                                                \
+        if (nr == NAME##_NR && cs == 1) {      /* rows contiguous (NN, TN): copy NR at a time */    \
+            for (long p = 0; p < kc; ++p)                                                            \
+                _Pragma("GCC unroll 4") for (int v = 0; v < (NV_); ++v)                              \
+                    *(NAME##_v *)(d + p * NAME##_NR + v * NAME##_VL) =                               \
+                        *(const NAME##_v *)(s + p * rs + v * NAME##_VL);                             \
+        } else if (nr == NAME##_NR && rs == 1) { /* columns contiguous (NT: B = Wᵀ): interleave */  \
+            for (long p = 0; p < kc; ++p)                                                            \
+                _Pragma("GCC unroll 32") for (int j = 0; j < NAME##_NR; ++j)                         \
+                    d[p * NAME##_NR + j] = s[j * cs + p];                                            \
+        } else {                                                                                     \
+            for (long p = 0; p < kc; ++p)                                                            \
+                for (int j = 0; j < NAME##_NR; ++j) d[p * NAME##_NR + j] = j < nr ? s[p * rs + j * cs] : (T)0; \
+        }                                                                                            \
+    }                                                                                                \
+}                                                                                                    \
+ATTR static void NAME##_macro(long mc, long nc, long kc, T alpha, const T *Ap, const T *Bp, T beta, \
+                              T *C, long ldc) {                                                      \
+    if (mg_gemm_jr_outer) {                                                                          \
+        for (long jr = 0; jr < nc; jr += NAME##_NR)                                                  \
+            for (long ir = 0; ir < mc; ir += (MR_))                                                  \
+                NAME##_tile(kc, Ap + ir * kc, Bp + jr * kc, alpha, beta, C + ir * ldc + jr, ldc,     \
+                            MG_MIN((long)(MR_), mc - ir), MG_MIN((long)NAME##_NR, nc - jr));         \
+    } else {                                                                                         \
+        for (long ir = 0; ir < mc; ir += (MR_))                                                      \
+            for (long jr = 0; jr < nc; jr += NAME##_NR)                                              \
+                NAME##_tile(kc, Ap + ir * kc, Bp + jr * kc, alpha, beta, C + ir * ldc + jr, ldc,     \
+                            MG_MIN((long)(MR_), mc - ir), MG_MIN((long)NAME##_NR, nc - jr));         \
     }                                                                                                \
 }
 
@@ -147,50 +200,15 @@ MG_DEFINE_KERNEL(mg_d_avx2, double, 32, 6, 2, MG_ATTR_AVX2)       /* 6 x 8  */
 /* ------------------------------------------------------------------------------------------------
  * Packing and the driver, once per precision.
  *   SUF: s / d; KC_MAX, NC_MAX, MC_MAX: block limits in elements (KC x NR panel ~ L1, KC x MC ~ L2). */
-#define MG_DEFINE_DRIVER(SUF, T, KC_MAX, NC_MAX, MC_MAX)                                             \
+#define MG_DEFINE_DRIVER(SUF, T, KC0, NC0, MC0)                                                      \
+/* Block limits (elements); globals so benchmarks can sweep them (gemm._set_blocking). */         \
+static long mg_##SUF##_kc_max = (KC0), mg_##SUF##_nc_max = (NC0), mg_##SUF##_mc_max = (MC0);        \
 typedef void (*mg_##SUF##_macro_fn)(long, long, long, T, const T *, const T *, T, T *, long);       \
-typedef struct { const char *name; int mr, nr; mg_##SUF##_macro_fn macro; } mg_##SUF##_kernel;      \
-                                                                                                     \
-/* Ap <- op(A)[0:mc, 0:kc] as MR-row micro-panels, element (i, p) of a panel at p*MR + i. */         \
-static void mg_##SUF##_pack_a(long mc, long kc, const T *A, long rs, long cs, T *Ap, int MR) {       \
-    for (long ir = 0; ir < mc; ir += MR) {                                                           \
-        const long mr = MG_MIN((long)MR, mc - ir);                                                   \
-        T *d = Ap + ir * kc;                                                                         \
-        if (cs == 1) {               /* rows contiguous (NN/NT): stream each row */                  \
-            for (long i = 0; i < mr; ++i) {                                                          \
-                const T *s = A + (ir + i) * rs;                                                      \
-                for (long p = 0; p < kc; ++p) d[p * MR + i] = s[p];                                  \
-            }                                                                                        \
-        } else {                     /* columns contiguous (TN) or general strides */                \
-            for (long p = 0; p < kc; ++p)                                                            \
-                for (long i = 0; i < mr; ++i) d[p * MR + i] = A[(ir + i) * rs + p * cs];             \
-        }                                                                                            \
-        for (long i = mr; i < MR; ++i)                                                               \
-            for (long p = 0; p < kc; ++p) d[p * MR + i] = (T)0;                                      \
-    }                                                                                                \
-}                                                                                                    \
-                                                                                                     \
-/* Bp <- op(B)[0:kc, 0:nc] as NR-column micro-panels, element (p, j) of a panel at p*NR + j. */      \
-static void mg_##SUF##_pack_b(long kc, long nc, const T *B, long rs, long cs, T *Bp, int NR) {       \
-    for (long jr = 0; jr < nc; jr += NR) {                                                           \
-        const long nr = MG_MIN((long)NR, nc - jr);                                                   \
-        T *d = Bp + jr * kc;                                                                         \
-        if (cs == 1) {               /* rows contiguous (NN/TN): copy NR at a time */                \
-            for (long p = 0; p < kc; ++p) {                                                          \
-                const T *s = B + p * rs + jr;                                                        \
-                for (long j = 0; j < nr; ++j) d[p * NR + j] = s[j];                                  \
-                for (long j = nr; j < NR; ++j) d[p * NR + j] = (T)0;                                 \
-            }                                                                                        \
-        } else {                     /* columns contiguous (NT: B = W^T) or general */               \
-            for (long j = 0; j < nr; ++j) {                                                          \
-                const T *s = B + (jr + j) * cs;                                                      \
-                for (long p = 0; p < kc; ++p) d[p * NR + j] = s[p * rs];                             \
-            }                                                                                        \
-            for (long j = nr; j < NR; ++j)                                                           \
-                for (long p = 0; p < kc; ++p) d[p * NR + j] = (T)0;                                  \
-        }                                                                                            \
-    }                                                                                                \
-}                                                                                                    \
+typedef void (*mg_##SUF##_pack_fn)(long, long, const T *, long, long, T *);                        \
+typedef struct {                                                                                     \
+    const char *name; int mr, nr;                                                                    \
+    mg_##SUF##_macro_fn macro; mg_##SUF##_pack_fn pack_a, pack_b;                                    \
+} mg_##SUF##_kernel;                                                                                 \
                                                                                                      \
 typedef struct {                                                                                     \
     long M, N, K, kcb, ncb;                                                                          \
@@ -209,7 +227,7 @@ typedef struct {                                                                
 static void mg_##SUF##_gemm_part(mg_##SUF##_job *job, int tid, int nt) {                             \
     const int MR = job->kern->mr, NR = job->kern->nr;                                                \
     const long M = job->M, N = job->N, K = job->K, kcb = job->kcb;                                   \
-    const long mcb = MG_MIN((long)(MC_MAX) / MR * MR, MG_CEIL_DIV(M, MR) * MR);                      \
+    const long mcb = MG_MIN(mg_##SUF##_mc_max / MR * MR, MG_CEIL_DIV(M, MR) * MR);                                 \
     T *Ap = (T *)mg_buf_reserve(&mg_tls_apack, (size_t)mcb * kcb * sizeof(T) + 64);                  \
     if (!Ap) job->fail = 1;                                                                          \
     if (nt > 1) {                                                                                    \
@@ -217,6 +235,7 @@ static void mg_##SUF##_gemm_part(mg_##SUF##_job *job, int tid, int nt) {        
     }                                                                                                \
     if (job->fail) return;                                                                           \
     const long mp = MG_CEIL_DIV(M, MR);                                                              \
+    const int fused = nt == 1 || job->split_n;                                                       \
     for (long jc = 0; jc < N; jc += job->ncb) {                                                      \
         const long nc = MG_MIN(job->ncb, N - jc);                                                    \
         const long np = MG_CEIL_DIV(nc, NR);                                                         \
@@ -233,25 +252,49 @@ static void mg_##SUF##_gemm_part(mg_##SUF##_job *job, int tid, int nt) {        
             /* Split over columns, threads never wait for each other, so one may pack block pc+1  \
              * while another still reads block pc: give each thread a fixed region (stride kcb). */ \
             const long bs = job->split_n ? kcb : kc;                                                 \
+            T *Bmine = job->Bp + q0 * NR * bs;      /* this thread's panels, kc*NR apart */          \
+            const T *Bsrc = job->B + pc * job->rsb + jc * job->csb;                                  \
+            if (fused) {                                                                             \
+                /* Nobody else reads our B panels: pack each one just before its first use, while \
+                 * the first A block is packed, so it is consumed from L1 instead of L2/L3. */       \
+                for (long ic = r0 * MR; ic < row_end; ic += mcb) {                                   \
+                    const long mc = MG_MIN(mcb, row_end - ic);                                       \
+                    job->kern->pack_a(mc, kc, job->A + ic * job->rsa + pc * job->csa,                \
+                                      job->rsa, job->csa, Ap);                                       \
+                    T *Cblk = job->C + ic * job->ldc + jc;                                           \
+                    if (ic == r0 * MR) {                                                             \
+                        for (long q = q0; q < q1; ++q) {                                             \
+                            const long nq = MG_MIN((long)NR, nc - q * NR);                           \
+                            T *bq = Bmine + (q - q0) * NR * kc;                                      \
+                            job->kern->pack_b(kc, nq, Bsrc + q * NR * job->csb, job->rsb, job->csb, bq); \
+                            job->kern->macro(mc, nq, kc, job->alpha, Ap, bq, beta, Cblk + q * NR,    \
+                                             job->ldc);                                              \
+                        }                                                                            \
+                    } else if (ncols > 0) {                                                          \
+                        job->kern->macro(mc, ncols, kc, job->alpha, Ap, Bmine, beta, Cblk + col0,    \
+                                         job->ldc);                                                  \
+                    }                                                                                \
+                }                                                                                    \
+                continue;                                                                            \
+            }                                                                                        \
             if (b1 > b0)                                                                             \
-                mg_##SUF##_pack_b(kc, MG_MIN(b1 * NR, nc) - b0 * NR,                                 \
-                                  job->B + pc * job->rsb + (jc + b0 * NR) * job->csb,                \
-                                  job->rsb, job->csb, job->Bp + b0 * NR * bs, NR);                   \
+                job->kern->pack_b(kc, MG_MIN(b1 * NR, nc) - b0 * NR, Bsrc + b0 * NR * job->csb,      \
+                                  job->rsb, job->csb, job->Bp + b0 * NR * bs);                       \
             /* Split over rows, every thread reads every B panel: wait for all packers. */           \
-            if (nt > 1 && !job->split_n) {                                                           \
+            if (nt > 1) {                                                                            \
                 _Pragma("omp barrier")                                                               \
             }                                                                                        \
             if (ncols > 0) {                                                                         \
                 for (long ic = r0 * MR; ic < row_end; ic += mcb) {                                   \
                     const long mc = MG_MIN(mcb, row_end - ic);                                       \
-                    mg_##SUF##_pack_a(mc, kc, job->A + ic * job->rsa + pc * job->csa,                \
-                                      job->rsa, job->csa, Ap, MR);                                   \
-                    job->kern->macro(mc, ncols, kc, job->alpha, Ap, job->Bp + col0 * bs, beta,        \
+                    job->kern->pack_a(mc, kc, job->A + ic * job->rsa + pc * job->csa,                \
+                                      job->rsa, job->csa, Ap);                                       \
+                    job->kern->macro(mc, ncols, kc, job->alpha, Ap, job->Bp + col0 * kc, beta,       \
                                      job->C + ic * job->ldc + jc + col0, job->ldc);                  \
                 }                                                                                    \
             }                                                                                        \
             /* ...and for all readers before the next block overwrites the shared panels. */         \
-            if (nt > 1 && !job->split_n) {                                                           \
+            if (nt > 1) {                                                                            \
                 _Pragma("omp barrier")                                                               \
             }                                                                                        \
         }                                                                                            \
@@ -271,8 +314,8 @@ static int mg_##SUF##gemm(const mg_##SUF##_kernel *kern, long M, long N, long K,
     const int MR = kern->mr, NR = kern->nr;                                                          \
     mg_##SUF##_job job;                                                                              \
     job.M = M; job.N = N; job.K = K;                                                                 \
-    job.kcb = MG_CEIL_DIV(K, MG_CEIL_DIV(K, (long)(KC_MAX)));   /* even split of K: no thin tail */  \
-    job.ncb = MG_MIN(N, (long)(NC_MAX));                                                             \
+    job.kcb = MG_CEIL_DIV(K, MG_CEIL_DIV(K, mg_##SUF##_kc_max));   /* even split of K: no thin tail */  \
+    job.ncb = MG_MIN(N, mg_##SUF##_nc_max);                                                             \
     job.alpha = alpha; job.beta = beta;                                                              \
     job.A = A; job.rsa = rsa; job.csa = csa;                                                         \
     job.B = B; job.rsb = rsb; job.csb = csb;                                                         \
@@ -280,7 +323,7 @@ static int mg_##SUF##gemm(const mg_##SUF##_kernel *kern, long M, long N, long K,
     job.Bp = (T *)mg_buf_reserve(&mg_tls_bpack,                                                      \
                                  (size_t)job.kcb * MG_CEIL_DIV(job.ncb, NR) * NR * sizeof(T) + 64);  \
     if (!job.Bp) return -1;                                                                          \
-    if ((double)M * N * K < MG_GEMM_PARALLEL_MIN_WORK) nt = 1;                                       \
+    if ((double)M * N * K < mg_gemm_parallel_min_work) nt = 1;                                       \
     const long mp = MG_CEIL_DIV(M, MR), np = MG_CEIL_DIV(job.ncb, NR);                               \
     if (nt > mp * np) nt = (int)(mp * np);                                                           \
     /* Split whichever dimension balances better; rows on a tie (B panels shared, A not repeated). */\
@@ -307,7 +350,7 @@ static int mg_##SUF##gemm_batched_impl(const mg_##SUF##_kernel *kern, long nb1, 
     const double work = (double)M * N * K;                                                           \
     int fail = 0;                                                                                    \
     if (nb <= 0) return 0;                                                                           \
-    if (nt > 1 && nb > 1 && work * nb >= MG_GEMM_PARALLEL_MIN_WORK &&                                \
+    if (nt > 1 && nb > 1 && work * nb >= mg_gemm_parallel_min_work &&                                \
         ((nb >= nt && work < MG_GEMM_BATCH_PARALLEL_WORK) || nb >= 4L * nt)) {                       \
         _Pragma("omp parallel for schedule(static) num_threads(nt) reduction(|:fail)")               \
         for (long b = 0; b < nb; ++b) {                                                              \
@@ -334,15 +377,15 @@ MG_DEFINE_DRIVER(d, double, 256, 2048, 144)
 /* ------------------------------------------------------------------------------------------------
  * Run-time ISA selection. 0 = baseline (portable C), 1 = AVX2+FMA. */
 static const mg_s_kernel mg_s_kernels[] = {
-    {"baseline", mg_s_base_MR, mg_s_base_NR, mg_s_base_macro},
+    {"baseline", mg_s_base_MR, mg_s_base_NR, mg_s_base_macro, mg_s_base_pack_a, mg_s_base_pack_b},
 #if MG_HAVE_AVX2_KERNELS
-    {"avx2", mg_s_avx2_MR, mg_s_avx2_NR, mg_s_avx2_macro},
+    {"avx2", mg_s_avx2_MR, mg_s_avx2_NR, mg_s_avx2_macro, mg_s_avx2_pack_a, mg_s_avx2_pack_b},
 #endif
 };
 static const mg_d_kernel mg_d_kernels[] = {
-    {"baseline", mg_d_base_MR, mg_d_base_NR, mg_d_base_macro},
+    {"baseline", mg_d_base_MR, mg_d_base_NR, mg_d_base_macro, mg_d_base_pack_a, mg_d_base_pack_b},
 #if MG_HAVE_AVX2_KERNELS
-    {"avx2", mg_d_avx2_MR, mg_d_avx2_NR, mg_d_avx2_macro},
+    {"avx2", mg_d_avx2_MR, mg_d_avx2_NR, mg_d_avx2_macro, mg_d_avx2_pack_a, mg_d_avx2_pack_b},
 #endif
 };
 #define MG_GEMM_N_ISA ((int)(sizeof(mg_s_kernels) / sizeof(mg_s_kernels[0])))
@@ -359,6 +402,12 @@ static int mg_gemm_set_isa(int isa) {
     }
     mg_gemm_isa = isa;
     return isa;
+}
+static void mg_gemm_set_blocking(int dbl, long kc, long mc, long nc, double min_work, int jr_outer) {
+    mg_gemm_jr_outer = jr_outer;
+    if (dbl) { mg_d_kc_max = kc; mg_d_mc_max = mc; mg_d_nc_max = nc; }
+    else { mg_s_kc_max = kc; mg_s_mc_max = mc; mg_s_nc_max = nc; }
+    mg_gemm_parallel_min_work = min_work;
 }
 static const char *mg_gemm_isa_name(void) { return mg_s_kernels[mg_gemm_isa].name; }
 static int mg_gemm_micro_shape(int dbl, int which) {

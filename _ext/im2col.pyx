@@ -13,16 +13,21 @@ from cython.parallel cimport prange
 from _fused cimport real_t
 
 
-cdef inline void _valid_range(long n_out, long stride, long offset, long size,
-                              long *lo, long *hi) noexcept nogil:
-    """[lo, hi): the outputs o with 0 <= o*stride + offset < size (a run, since stride > 0)."""
-    cdef long a = 0, b = n_out
-    while a < b and a * stride + offset < 0:
+# The outputs o with 0 <= o*stride + offset < size form one run [lo, hi) (stride > 0).
+# NOTE: returned by value, not through pointers: Cython makes a prange variable thread-private
+# only when the loop body assigns it, so `&lo` would leave lo shared between threads.
+cdef inline long _valid_lo(long n_out, long stride, long offset) noexcept nogil:
+    cdef long a = 0
+    while a < n_out and a * stride + offset < 0:
         a += 1
-    while b > a and (b - 1) * stride + offset >= size:
+    return a
+
+
+cdef inline long _valid_hi(long n_out, long stride, long offset, long size, long lo) noexcept nogil:
+    cdef long b = n_out
+    while b > lo and (b - 1) * stride + offset >= size:
         b -= 1
-    lo[0] = a
-    hi[0] = b
+    return b
 
 
 def im2col(const real_t[:, :, :, ::1] x, real_t[:, :, :, ::1] cols, int kh, int kw, int sh, int sw,
@@ -44,7 +49,8 @@ def im2col(const real_t[:, :, :, ::1] x, real_t[:, :, :, ::1] cols, int kh, int 
         i = (r // kw) % kh
         j = r % kw
         off = j * dw - pw
-        _valid_range(OW, sw, off, W, &lo, &hi)
+        lo = _valid_lo(OW, sw, off)
+        hi = _valid_hi(OW, sw, off, W, lo)
         for oh in range(OH):
             dst = &cols[r, n, oh, 0]
             ih = oh * sh - ph + i * dh
@@ -89,7 +95,8 @@ def col2im(const real_t[:, :, :, ::1] cols, real_t[:, :, :, ::1] x, int kh, int 
             for j in range(kw):
                 r = (c * kh + i) * kw + j
                 off = j * dw - pw
-                _valid_range(OW, sw, off, W, &lo, &hi)
+                lo = _valid_lo(OW, sw, off)
+                hi = _valid_hi(OW, sw, off, W, lo)
                 for oh in range(OH):
                     ih = oh * sh - ph + i * dh
                     if ih < 0 or ih >= H:

@@ -1,0 +1,72 @@
+"""GEMM benchmark cases (float32): square 128–2048 and the layer shapes 64×784@784×256 and
+256×1024@1024×1024; minigrad's GEMM (through minigrad.matmul) vs numpy.matmul (OpenBLAS) vs
+torch.matmul, interleaved in one process (benchmarks/common.py). Threads: set_threads(n) gives all
+three libraries n threads (threadpoolctl for OpenBLAS).
+
+`python -m benchmarks.cases.gemm [--quick] [--isa baseline]` prints GFLOP/s for t1 and t2.
+"""
+import sys
+
+import numpy as np
+
+import minigrad
+from benchmarks.common import Case, run_case, set_threads, torch
+
+SQUARE = [128, 256, 512, 1024, 2048]
+LAYERS = [(64, 784, 256), (256, 1024, 1024)]          # (M, K, N)
+
+
+def _case(M, K, N):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((M, K)).astype(np.float32)
+    b = rng.standard_normal((K, N)).astype(np.float32)
+    ta, tb = minigrad.tensor(a), minigrad.tensor(b)
+    out = np.empty((M, N), np.float32)
+    t = None
+    if torch is not None:
+        xa, xb = torch.from_numpy(a), torch.from_numpy(b)
+
+        def t():
+            return torch.matmul(xa, xb)
+
+    def check():
+        got = (ta @ tb).numpy()
+        want = a.astype(np.float64) @ b.astype(np.float64)
+        err = np.abs(got - want).max() / (np.abs(a).max() * np.abs(b).max() * np.sqrt(K))
+        assert err < 1e-6, f"relative error {err:.3g}"
+
+    name = f"{M}³" if M == K == N else f"{M}×{K} @ {K}×{N}"
+    return Case("gemm", name, lambda: ta @ tb, lambda: np.matmul(a, b, out=out), t, check,
+                flops=2.0 * M * N * K, extra={"size": M} if M == K == N else {})
+
+
+def cases(quick=False):
+    sizes = [64, 128] if quick else SQUARE
+    shapes = [(n, n, n) for n in sizes] + ([(16, 78, 25)] if quick else LAYERS)
+    return [_case(*s) for s in shapes]
+
+
+def main(argv):
+    quick = "--quick" in argv
+    if "--isa" in argv:
+        from minigrad._C import gemm
+        gemm.set_isa(argv[argv.index("--isa") + 1])
+    print(f"kernel: {minigrad.config()['kernels']['gemm']}")
+    print("| t | shape | minigrad GFLOP/s | numpy GFLOP/s | torch GFLOP/s | × numpy | × torch |")
+    print("|---|---|---|---|---|---|---|")
+    for threads in (1, 2):
+        set_threads(threads)
+        for case in cases(quick):
+            reps = max(5, min(200, int(3e9 / case.flops)))
+            res = run_case(case, repeats=reps)
+            g = {k: case.flops / (v[0] * 1e-3) / 1e9 for k, v in res.items()}
+            print(f"| {threads} | {case.name} | {g['minigrad']:.1f} | {g.get('numpy', 0):.1f} | "
+                  f"{g.get('torch', 0):.1f} | {g.get('numpy', 0) / g['minigrad']:.2f} | "
+                  f"{g.get('torch', 0) / g['minigrad']:.2f} |".replace(
+                      f"{g.get('numpy', 0) / g['minigrad']:.2f} | {g.get('torch', 0) / g['minigrad']:.2f}",
+                      f"{g['minigrad'] / g['numpy']:.2f} | "
+                      f"{(g['minigrad'] / g['torch']) if 'torch' in g else float('nan'):.2f}"), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
