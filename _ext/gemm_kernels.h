@@ -47,6 +47,8 @@ static int mg_gemm_jr_outer = 1;
 /* Batched calls run one whole GEMM per thread (parallel over the batch) when each matrix product
  * is below this many multiply-adds, or when there are plenty of them. */
 #define MG_GEMM_BATCH_PARALLEL_WORK (256.0 * 256.0 * 256.0)
+/* B panels packed together just before their first use (see mg_*_gemm_part). */
+#define MG_GEMM_PACK_GROUP 8
 
 /* ------------------------------------------------------------------------------------------------
  * Packing buffers: one per OS thread (thread-local), grown on demand and kept between calls, so a
@@ -75,16 +77,16 @@ static void *mg_buf_reserve(mg_buf *b, size_t bytes) {
  *   ATTR: function attributes (the target ISA).
  * The MR x NV accumulator array is fully unrolled, so GCC keeps it in registers (2*MR+... fits
  * the 16 vector registers of SSE2/AVX2: 12 accumulators, 2 B vectors, 1 broadcast). */
-#define MG_DEFINE_KERNEL(NAME, T, VB, MR_, NV_, ATTR)                                                \
+#define MG_DEFINE_KERNEL(NAME, T, VB, MR_, NV_, ATTR, TRANSPOSE_B)                                   \
 typedef T NAME##_v __attribute__((vector_size(VB), aligned(sizeof(T))));                            \
 enum { NAME##_VL = (int)((VB) / sizeof(T)), NAME##_MR = (MR_), NAME##_NR = (NV_) * (int)((VB) / sizeof(T)) }; \
                                                                                                      \
 ATTR static inline __attribute__((always_inline)) void                                              \
 NAME##_micro(long kc, const T *restrict a, const T *restrict b, T alpha, T beta, T *restrict c,     \
-             long ldc) {                                                                             \
+             long ldc, long mr) {                                                                    \
     NAME##_v acc[MR_][NV_];                                                                          \
     /* Fetch the C tile now so the stores at the end do not stall (its rows may be 4 KiB apart). */  \
-    _Pragma("GCC unroll 16") for (int i = 0; i < (MR_); ++i) {                                       \
+    for (int i = 0; i < mr; ++i) {                                                                   \
         __builtin_prefetch(c + i * ldc, 1, 3);                                                       \
         __builtin_prefetch(c + i * ldc + NAME##_NR - 1, 1, 3);                                       \
     }                                                                                                \
@@ -103,12 +105,15 @@ NAME##_micro(long kc, const T *restrict a, const T *restrict b, T alpha, T beta,
         b += NAME##_NR;                                                                              \
     }                                                                                                \
     /* beta == 0: C is not read, so NaN/garbage in an uninitialised C cannot leak in (BLAS rule). */\
+    /* Only the first mr rows are real (a bottom edge tile stores fewer rows, full width). */        \
     if (beta == (T)0) {                                                                              \
         _Pragma("GCC unroll 16") for (int i = 0; i < (MR_); ++i)                                     \
+            if (i < mr)                                                                              \
             _Pragma("GCC unroll 16") for (int v = 0; v < (NV_); ++v)                                 \
                 *(NAME##_v *)(c + i * ldc + v * NAME##_VL) = acc[i][v] * alpha;                      \
     } else {                                                                                         \
         _Pragma("GCC unroll 16") for (int i = 0; i < (MR_); ++i)                                     \
+            if (i < mr)                                                                              \
             _Pragma("GCC unroll 16") for (int v = 0; v < (NV_); ++v) {                               \
                 NAME##_v *cp = (NAME##_v *)(c + i * ldc + v * NAME##_VL);                            \
                 *cp = acc[i][v] * alpha + *cp * beta;                                                \
@@ -121,11 +126,11 @@ NAME##_micro(long kc, const T *restrict a, const T *restrict b, T alpha, T beta,
  * the L2-resident A block) when mg_gemm_jr_outer, else the reverse. */                               \
 ATTR static void NAME##_tile(long kc, const T *a, const T *b, T alpha, T beta, T *c, long ldc,     \
                              long mr, long nr) {                                                     \
-    if (mr == (MR_) && nr == NAME##_NR) {                                                            \
-        NAME##_micro(kc, a, b, alpha, beta, c, ldc);                                                 \
-    } else {                                                                                         \
+    if (nr == NAME##_NR) {                                                                           \
+        NAME##_micro(kc, a, b, alpha, beta, c, ldc, mr);                                             \
+    } else {                     /* right edge: through a full tile in registers' image */           \
         T tmp[(MR_) * NAME##_NR] __attribute__((aligned(64)));                                       \
-        NAME##_micro(kc, a, b, alpha, (T)0, tmp, NAME##_NR);                                         \
+        NAME##_micro(kc, a, b, alpha, (T)0, tmp, NAME##_NR, (MR_));                                  \
         for (long i = 0; i < mr; ++i)                                                                \
             for (long j = 0; j < nr; ++j)                                                            \
                 c[i * ldc + j] = beta == (T)0 ? tmp[i * NAME##_NR + j]                               \
@@ -154,23 +159,37 @@ ATTR static void NAME##_pack_a(long mc, long kc, const T *A, long rs, long cs, T
     }                                                                                                \
 }                                                                                                    \
 ATTR static void NAME##_pack_b(long kc, long nc, const T *B, long rs, long cs, T *Bp) {             \
-    for (long jr = 0; jr < nc; jr += NAME##_NR) {                                                    \
-        const long nr = MG_MIN((long)NAME##_NR, nc - jr);                                            \
-        const T *s = B + jr * cs;                                                                    \
-        T *restrict d = Bp + jr * kc;                                                                \
-        if (nr == NAME##_NR && cs == 1) {      /* rows contiguous (NN, TN): copy NR at a time */    \
-            for (long p = 0; p < kc; ++p)                                                            \
+    const long nfull = nc / NAME##_NR;                                                               \
+    if (cs == 1) {         /* rows contiguous (NN, TN): read each row of B once, front to back */   \
+        for (long p = 0; p < kc; ++p) {                                                              \
+            const T *s = B + p * rs;                                                                 \
+            T *restrict d = Bp + p * NAME##_NR;                                                      \
+            for (long q = 0; q < nfull; ++q)                                                         \
                 _Pragma("GCC unroll 4") for (int v = 0; v < (NV_); ++v)                              \
-                    *(NAME##_v *)(d + p * NAME##_NR + v * NAME##_VL) =                               \
-                        *(const NAME##_v *)(s + p * rs + v * NAME##_VL);                             \
-        } else if (nr == NAME##_NR && rs == 1) { /* columns contiguous (NT: B = Wᵀ): interleave */  \
-            for (long p = 0; p < kc; ++p)                                                            \
+                    *(NAME##_v *)(d + q * kc * NAME##_NR + v * NAME##_VL) =                          \
+                        *(const NAME##_v *)(s + q * NAME##_NR + v * NAME##_VL);                      \
+        }                                                                                            \
+    } else if (rs == 1) {  /* columns contiguous (NT: B = Wᵀ): NR columns at a time */              \
+        for (long q = 0; q < nfull; ++q) {                                                           \
+            const T *s = B + q * NAME##_NR * cs;                                                     \
+            T *restrict d = Bp + q * kc * NAME##_NR;                                                 \
+            /* TRANSPOSE_B packs a prefix of p with SIMD transposes and returns its length. */       \
+            for (long p = TRANSPOSE_B(s, cs, d, kc); p < kc; ++p)                                    \
                 _Pragma("GCC unroll 32") for (int j = 0; j < NAME##_NR; ++j)                         \
                     d[p * NAME##_NR + j] = s[j * cs + p];                                            \
-        } else {                                                                                     \
-            for (long p = 0; p < kc; ++p)                                                            \
-                for (int j = 0; j < NAME##_NR; ++j) d[p * NAME##_NR + j] = j < nr ? s[p * rs + j * cs] : (T)0; \
         }                                                                                            \
+    } else {                                                                                         \
+        for (long q = 0; q < nfull; ++q)                                                             \
+            for (long p = 0; p < kc; ++p)                                                            \
+                for (int j = 0; j < NAME##_NR; ++j)                                                  \
+                    Bp[(q * kc + p) * NAME##_NR + j] = B[p * rs + (q * NAME##_NR + j) * cs];         \
+    }                                                                                                \
+    if (nfull * NAME##_NR < nc) {   /* a partial last panel, zero-padded */                          \
+        const long j0 = nfull * NAME##_NR, nr = nc - j0;                                             \
+        T *restrict d = Bp + nfull * kc * NAME##_NR;                                                 \
+        for (long p = 0; p < kc; ++p)                                                                \
+            for (int j = 0; j < NAME##_NR; ++j)                                                      \
+                d[p * NAME##_NR + j] = j < nr ? B[p * rs + (j0 + j) * cs] : (T)0;                    \
     }                                                                                                \
 }                                                                                                    \
 ATTR static void NAME##_macro(long mc, long nc, long kc, T alpha, const T *Ap, const T *Bp, T beta, \
@@ -189,12 +208,49 @@ ATTR static void NAME##_macro(long mc, long nc, long kc, T alpha, const T *Ap, c
 }
 
 #define MG_ATTR_BASELINE
-MG_DEFINE_KERNEL(mg_s_base, float, 16, 6, 2, MG_ATTR_BASELINE)    /* 6 x 8  */
-MG_DEFINE_KERNEL(mg_d_base, double, 16, 6, 2, MG_ATTR_BASELINE)   /* 6 x 4  */
+#define MG_NO_TRANSPOSE(s, cs, d, kc) 0L
+MG_DEFINE_KERNEL(mg_s_base, float, 16, 6, 2, MG_ATTR_BASELINE, MG_NO_TRANSPOSE)    /* 6 x 8  */
+MG_DEFINE_KERNEL(mg_d_base, double, 16, 6, 2, MG_ATTR_BASELINE, MG_NO_TRANSPOSE)   /* 6 x 4  */
 #if MG_HAVE_AVX2_KERNELS
+#include <immintrin.h>
 #define MG_ATTR_AVX2 __attribute__((target("avx2,fma")))
-MG_DEFINE_KERNEL(mg_s_avx2, float, 32, 6, 2, MG_ATTR_AVX2)        /* 6 x 16 */
-MG_DEFINE_KERNEL(mg_d_avx2, double, 32, 6, 2, MG_ATTR_AVX2)       /* 6 x 8  */
+
+/* d[k*ds + j] = s[j*ss + k] for an 8 x 8 float block (the classic unpack/shuffle/permute transpose). */
+MG_ATTR_AVX2 static inline __attribute__((always_inline)) void
+mg_avx2_transpose8x8(const float *s, long ss, float *d, long ds) {
+    __m256 r0 = _mm256_loadu_ps(s), r1 = _mm256_loadu_ps(s + ss), r2 = _mm256_loadu_ps(s + 2 * ss),
+           r3 = _mm256_loadu_ps(s + 3 * ss), r4 = _mm256_loadu_ps(s + 4 * ss), r5 = _mm256_loadu_ps(s + 5 * ss),
+           r6 = _mm256_loadu_ps(s + 6 * ss), r7 = _mm256_loadu_ps(s + 7 * ss);
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3),
+           t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
+           t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE),
+           u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE),
+           u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE),
+           u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    _mm256_storeu_ps(d, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_storeu_ps(d + ds, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_storeu_ps(d + 2 * ds, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_storeu_ps(d + 3 * ds, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_storeu_ps(d + 4 * ds, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_storeu_ps(d + 5 * ds, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_storeu_ps(d + 6 * ds, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_storeu_ps(d + 7 * ds, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+
+/* An NR = 16 float B panel from 16 K-contiguous columns (the NT case), 8 values of p at a time. */
+MG_ATTR_AVX2 static inline __attribute__((always_inline)) long
+mg_s_avx2_transpose_b(const float *s, long cs, float *d, long kc) {
+    long p = 0;
+    for (; p + 8 <= kc; p += 8) {
+        mg_avx2_transpose8x8(s + p, cs, d + p * 16, 16);
+        mg_avx2_transpose8x8(s + 8 * cs + p, cs, d + p * 16 + 8, 16);
+    }
+    return p;
+}
+
+MG_DEFINE_KERNEL(mg_s_avx2, float, 32, 6, 2, MG_ATTR_AVX2, mg_s_avx2_transpose_b)  /* 6 x 16 */
+MG_DEFINE_KERNEL(mg_d_avx2, double, 32, 6, 2, MG_ATTR_AVX2, MG_NO_TRANSPOSE)       /* 6 x 8  */
 #endif
 
 /* ------------------------------------------------------------------------------------------------
@@ -263,8 +319,11 @@ static void mg_##SUF##_gemm_part(mg_##SUF##_job *job, int tid, int nt) {        
                                       job->rsa, job->csa, Ap);                                       \
                     T *Cblk = job->C + ic * job->ldc + jc;                                           \
                     if (ic == r0 * MR) {                                                             \
-                        for (long q = q0; q < q1; ++q) {                                             \
-                            const long nq = MG_MIN((long)NR, nc - q * NR);                           \
+                        /* MG_GEMM_PACK_GROUP panels at a time: rows of B are read in runs of        \
+                         * GROUP*NR values (prefetcher-friendly), and the group stays in L1/L2. */   \
+                        for (long q = q0; q < q1; q += MG_GEMM_PACK_GROUP) {                         \
+                            const long qe = MG_MIN(q1, q + MG_GEMM_PACK_GROUP);                      \
+                            const long nq = MG_MIN(qe * NR, nc) - q * NR;                            \
                             T *bq = Bmine + (q - q0) * NR * kc;                                      \
                             job->kern->pack_b(kc, nq, Bsrc + q * NR * job->csb, job->rsb, job->csb, bq); \
                             job->kern->macro(mc, nq, kc, job->alpha, Ap, bq, beta, Cblk + q * NR,    \
