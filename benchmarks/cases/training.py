@@ -1,0 +1,59 @@
+"""One training step of the LeNet-28 in BENCHMARKS.md (batch 64), minigrad vs torch CPU."""
+import numpy as np
+
+import minigrad
+import minigrad.nn as nn
+import minigrad.nn.functional as F
+from benchmarks.common import Case, torch
+
+
+def _lenet(lib):
+    n = lib.nn
+    return n.Sequential(
+        n.Conv2d(1, 16, 5, padding=2), n.ReLU(), n.MaxPool2d(2),
+        n.Conv2d(16, 32, 5, padding=2), n.ReLU(), n.MaxPool2d(2),
+        n.Flatten(), n.Linear(32 * 7 * 7, 128), n.ReLU(), n.Linear(128, 10))
+
+
+def _step_case(batch, size):
+    rng = np.random.default_rng(0)
+    x = rng.random((batch, 1, size, size), dtype=np.float32)
+    y = rng.integers(0, 10, batch)
+    m_model = _lenet(minigrad)
+    m_opt = minigrad.optim.SGD(m_model.parameters(), lr=0.01, momentum=0.9)
+    xm, ym = minigrad.tensor(x), minigrad.tensor(y)
+
+    def mg():
+        m_opt.zero_grad()
+        F.cross_entropy(m_model(xm), ym).backward()
+        m_opt.step()
+
+    t = t_model = None
+    if torch is not None:
+        t_model = _lenet(torch)
+        t_model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in m_model.state_dict().items()})
+        t_opt = torch.optim.SGD(t_model.parameters(), lr=0.01, momentum=0.9)
+        xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+
+        def t():
+            t_opt.zero_grad()
+            torch.nn.functional.cross_entropy(t_model(xt), yt).backward()
+            t_opt.step()
+
+    def check():
+        # same weights -> same loss as torch; without torch, a finite loss near log(10)
+        with minigrad.no_grad():
+            loss = F.cross_entropy(m_model(xm), ym).item()
+        if t_model is not None:
+            t_model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in m_model.state_dict().items()})
+            with torch.no_grad():
+                ref = torch.nn.functional.cross_entropy(t_model(torch.from_numpy(x)), torch.from_numpy(y)).item()
+            assert abs(loss - ref) < 1e-4 * max(1.0, abs(ref)), (loss, ref)
+        else:
+            assert np.isfinite(loss) and 1.0 < loss < 4.0, loss
+
+    return Case("training", f"LeNet-28 SGD step (batch {batch})", mg, None, t, check)
+
+
+def cases(quick=False):
+    return [_step_case(8 if quick else 64, 28)]
