@@ -40,9 +40,10 @@
 #define MG_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MG_CEIL_DIV(a, b) (((a) + (b) - 1) / (b))
 
-/* Problems with fewer multiply-adds than this run on one thread: waking the OpenMP team and the
- * extra barrier cost more than they save (benchmarks/cases/gemm.py, "threshold" sweep). */
-static double mg_gemm_parallel_min_work = 96.0 * 96.0 * 96.0;
+/* Problems with fewer multiply-adds than this run on one thread: waking the OpenMP team costs
+ * more than it saves (measured: 48³ 0.9x, 80³ 1.1x faster at 2 threads; `python -m
+ * benchmarks.cases.gemm --threshold`). */
+static double mg_gemm_parallel_min_work = 80.0 * 80.0 * 80.0;
 static int mg_gemm_jr_outer = 1;
 /* Batched calls run one whole GEMM per thread (parallel over the batch) when each matrix product
  * is below this many multiply-adds, or when there are plenty of them. */
@@ -272,10 +273,10 @@ typedef struct {                                                                
     const T *A; long rsa, csa;                                                                       \
     const T *B; long rsb, csb;                                                                       \
     T *C; long ldc;                                                                                  \
-    T *Bp;                                                                                           \
+    T *Bp, *Ap;            /* packing buffers, both the calling thread's (A: one slice a thread) */  \
+    long mcb, a_stride;                                                                              \
     const mg_##SUF##_kernel *kern;                                                                   \
     int split_n;                                                                                     \
-    volatile int fail;                                                                               \
 } mg_##SUF##_job;                                                                                    \
                                                                                                      \
 /* The share of thread `tid` of `nt`. Barriers only when nt > 1: a serial GEMM may run inside    \
@@ -283,13 +284,8 @@ typedef struct {                                                                
 static void mg_##SUF##_gemm_part(mg_##SUF##_job *job, int tid, int nt) {                             \
     const int MR = job->kern->mr, NR = job->kern->nr;                                                \
     const long M = job->M, N = job->N, K = job->K, kcb = job->kcb;                                   \
-    const long mcb = MG_MIN(mg_##SUF##_mc_max / MR * MR, MG_CEIL_DIV(M, MR) * MR);                                 \
-    T *Ap = (T *)mg_buf_reserve(&mg_tls_apack, (size_t)mcb * kcb * sizeof(T) + 64);                  \
-    if (!Ap) job->fail = 1;                                                                          \
-    if (nt > 1) {                                                                                    \
-        _Pragma("omp barrier")                                                                       \
-    }                                                                                                \
-    if (job->fail) return;                                                                           \
+    const long mcb = job->mcb;                                                                       \
+    T *Ap = job->Ap + (size_t)tid * job->a_stride;     /* this thread's slice of the A buffer */     \
     const long mp = MG_CEIL_DIV(M, MR);                                                              \
     const int fused = nt == 1 || job->split_n;                                                       \
     for (long jc = 0; jc < N; jc += job->ncb) {                                                      \
@@ -378,13 +374,19 @@ static int mg_##SUF##gemm(const mg_##SUF##_kernel *kern, long M, long N, long K,
     job.alpha = alpha; job.beta = beta;                                                              \
     job.A = A; job.rsa = rsa; job.csa = csa;                                                         \
     job.B = B; job.rsb = rsb; job.csb = csb;                                                         \
-    job.C = C; job.ldc = ldc; job.kern = kern; job.fail = 0;                                         \
+    job.C = C; job.ldc = ldc; job.kern = kern;                                                       \
     job.Bp = (T *)mg_buf_reserve(&mg_tls_bpack,                                                      \
                                  (size_t)job.kcb * MG_CEIL_DIV(job.ncb, NR) * NR * sizeof(T) + 64);  \
     if (!job.Bp) return -1;                                                                          \
     if ((double)M * N * K < mg_gemm_parallel_min_work) nt = 1;                                       \
     const long mp = MG_CEIL_DIV(M, MR), np = MG_CEIL_DIV(job.ncb, NR);                               \
     if (nt > mp * np) nt = (int)(mp * np);                                                           \
+    /* Every thread's A block lives in one buffer of the caller's, allocated here, so the team     \
+     * needs no barrier (nor a way to report a failed allocation) before it starts. */               \
+    job.mcb = MG_MIN(mg_##SUF##_mc_max / MR * MR, mp * MR);                                          \
+    job.a_stride = (job.mcb * job.kcb + 15) / 16 * 16;                                               \
+    job.Ap = (T *)mg_buf_reserve(&mg_tls_apack, (size_t)nt * job.a_stride * sizeof(T) + 64);         \
+    if (!job.Ap) return -1;                                                                          \
     /* Split whichever dimension balances better; rows on a tie (B panels shared, A not repeated). */\
     const double imb_m = (double)MG_CEIL_DIV(mp, nt) * nt / mp;                                      \
     const double imb_n = (double)MG_CEIL_DIV(np, nt) * nt / np;                                      \
@@ -395,7 +397,7 @@ static int mg_##SUF##gemm(const mg_##SUF##_kernel *kern, long M, long N, long K,
         _Pragma("omp parallel num_threads(nt)")                                                      \
         mg_##SUF##_gemm_part(&job, omp_get_thread_num(), omp_get_num_threads());                     \
     }                                                                                                \
-    return job.fail ? -1 : 0;                                                                        \
+    return 0;                                                                                        \
 }                                                                                                    \
                                                                                                      \
 /* nb1 x nb2 independent GEMMs; matrix (b1, b2) of X starts at X + b1*sx1 + b2*sx2 (a stride of 0   \

@@ -3,9 +3,12 @@
 torch.matmul, interleaved in one process (benchmarks/common.py). Threads: set_threads(n) gives all
 three libraries n threads (threadpoolctl for OpenBLAS).
 
-`python -m benchmarks.cases.gemm [--quick] [--isa baseline]` prints GFLOP/s for t1 and t2.
+`python -m benchmarks.cases.gemm [--quick] [--isa baseline]` prints GFLOP/s for t1 and t2;
+`--threshold` sweeps the size below which the GEMM stays on one thread.
 """
+import statistics
 import sys
+import time
 
 import numpy as np
 
@@ -46,7 +49,33 @@ def cases(quick=False):
     return [_case(*s) for s in shapes]
 
 
+def threshold_sweep(sizes=(32, 48, 64, 80, 96, 112, 128, 160), repeats=201):
+    """The multiply-add count below which a second thread stops paying: time n³ at 1 thread and
+    at 2 threads (forced, threshold 0), interleaved; the GEMM's default is set from this."""
+    from minigrad._C import gemm
+    print("| n | n³ | t1 µs | t2 µs | t1/t2 |")
+    print("|---|---|---|---|---|")
+    for n in sizes:
+        a = np.random.default_rng(n).standard_normal((n, n)).astype(np.float32)
+        c = np.empty((n, n), np.float32)
+        kc, mc, nc, default = 384, 192, 4096, 80.0 ** 3
+        gemm._set_blocking(np.float32, kc, mc, nc, 0.0)
+        try:
+            times = {1: [], 2: []}
+            for _ in range(repeats):
+                for t in (1, 2):
+                    t0 = time.perf_counter()
+                    gemm.gemm(a, a, c, 1.0, 0.0, t)
+                    times[t].append(time.perf_counter() - t0)
+        finally:
+            gemm._set_blocking(np.float32, kc, mc, nc, default)
+        t1, t2 = (statistics.median(times[t]) * 1e6 for t in (1, 2))
+        print(f"| {n} | {n ** 3} | {t1:.1f} | {t2:.1f} | {t1 / t2:.2f} |", flush=True)
+
+
 def main(argv):
+    if "--threshold" in argv:
+        return threshold_sweep()
     quick = "--quick" in argv
     if "--isa" in argv:
         from minigrad._C import gemm
