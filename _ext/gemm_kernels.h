@@ -78,7 +78,7 @@ static void *mg_buf_reserve(mg_buf *b, size_t bytes) {
  *   ATTR: function attributes (the target ISA).
  * The MR x NV accumulator array is fully unrolled, so GCC keeps it in registers (2*MR+... fits
  * the 16 vector registers of SSE2/AVX2: 12 accumulators, 2 B vectors, 1 broadcast). */
-#define MG_DEFINE_KERNEL(NAME, T, VB, MR_, NV_, ATTR, TRANSPOSE_B)                                   \
+#define MG_DEFINE_KERNEL(NAME, T, VB, MR_, NV_, ATTR, TRANSPOSE_A, TRANSPOSE_B)                      \
 typedef T NAME##_v __attribute__((vector_size(VB), aligned(sizeof(T))));                            \
 enum { NAME##_VL = (int)((VB) / sizeof(T)), NAME##_MR = (MR_), NAME##_NR = (NV_) * (int)((VB) / sizeof(T)) }; \
                                                                                                      \
@@ -148,7 +148,8 @@ ATTR static void NAME##_pack_a(long mc, long kc, const T *A, long rs, long cs, T
         const T *s = A + ir * rs;                                                                    \
         T *restrict d = Ap + ir * kc;                                                                \
         if (mr == (MR_) && cs == 1) {          /* rows contiguous (NN, NT): interleave MR rows */   \
-            for (long p = 0; p < kc; ++p)                                                            \
+            /* TRANSPOSE_A packs a prefix of p with SIMD transposes and returns its length. */       \
+            for (long p = TRANSPOSE_A(s, rs, d, kc); p < kc; ++p)                                    \
                 _Pragma("GCC unroll 16") for (int i = 0; i < (MR_); ++i) d[p * (MR_) + i] = s[i * rs + p]; \
         } else if (mr == (MR_) && rs == 1) {   /* columns contiguous (TN): MR at a time */          \
             for (long p = 0; p < kc; ++p)                                                            \
@@ -209,12 +210,16 @@ ATTR static void NAME##_macro(long mc, long nc, long kc, T alpha, const T *Ap, c
 }
 
 #define MG_ATTR_BASELINE
-#define MG_NO_TRANSPOSE(s, cs, d, kc) 0L
-MG_DEFINE_KERNEL(mg_s_base, float, 16, 6, 2, MG_ATTR_BASELINE, MG_NO_TRANSPOSE)    /* 6 x 8  */
-MG_DEFINE_KERNEL(mg_d_base, double, 16, 6, 2, MG_ATTR_BASELINE, MG_NO_TRANSPOSE)   /* 6 x 4  */
+#define MG_NO_TRANSPOSE(s, stride, d, kc) 0L
+MG_DEFINE_KERNEL(mg_s_base, float, 16, 6, 2, MG_ATTR_BASELINE, MG_NO_TRANSPOSE, MG_NO_TRANSPOSE)    /* 6 x 8  */
+MG_DEFINE_KERNEL(mg_d_base, double, 16, 6, 2, MG_ATTR_BASELINE, MG_NO_TRANSPOSE, MG_NO_TRANSPOSE)   /* 6 x 4  */
 #if MG_HAVE_AVX2_KERNELS
 #include <immintrin.h>
 #define MG_ATTR_AVX2 __attribute__((target("avx2,fma")))
+#ifndef MG_S_AVX2_MR
+#define MG_S_AVX2_MR 4
+#define MG_S_AVX2_NR 24
+#endif
 
 /* d[k*ds + j] = s[j*ss + k] for an 8 x 8 float block (the classic unpack/shuffle/permute transpose). */
 MG_ATTR_AVX2 static inline __attribute__((always_inline)) void
@@ -239,19 +244,45 @@ mg_avx2_transpose8x8(const float *s, long ss, float *d, long ds) {
     _mm256_storeu_ps(d + 7 * ds, _mm256_permute2f128_ps(u3, u7, 0x31));
 }
 
-/* An NR = 16 float B panel from 16 K-contiguous columns (the NT case), 8 values of p at a time. */
+/* A float B panel (NR = MG_S_AVX2_NR, a multiple of 8) from NR K-contiguous columns (the NT
+ * case), 8 values of p at a time. */
 MG_ATTR_AVX2 static inline __attribute__((always_inline)) long
 mg_s_avx2_transpose_b(const float *s, long cs, float *d, long kc) {
     long p = 0;
-    for (; p + 8 <= kc; p += 8) {
-        mg_avx2_transpose8x8(s + p, cs, d + p * 16, 16);
-        mg_avx2_transpose8x8(s + 8 * cs + p, cs, d + p * 16 + 8, 16);
-    }
+    for (; p + 8 <= kc; p += 8)
+        for (int jb = 0; jb < MG_S_AVX2_NR; jb += 8)
+            mg_avx2_transpose8x8(s + jb * cs + p, cs, d + p * MG_S_AVX2_NR + jb, MG_S_AVX2_NR);
     return p;
 }
 
-MG_DEFINE_KERNEL(mg_s_avx2, float, 32, 6, 2, MG_ATTR_AVX2, mg_s_avx2_transpose_b)  /* 6 x 16 */
-MG_DEFINE_KERNEL(mg_d_avx2, double, 32, 6, 2, MG_ATTR_AVX2, MG_NO_TRANSPOSE)       /* 6 x 8  */
+#if MG_S_AVX2_MR == 4
+/* A 4-row float A panel from 4 K-contiguous rows (NN/NT), 8 values of p at a time: a 4 x 4
+ * transpose in each 128-bit lane, then the lanes put in p order (output is contiguous). */
+MG_ATTR_AVX2 static inline __attribute__((always_inline)) long
+mg_s_avx2_transpose_a(const float *s, long rs, float *d, long kc) {
+    long p = 0;
+    for (; p + 8 <= kc; p += 8) {
+        __m256 r0 = _mm256_loadu_ps(s + p), r1 = _mm256_loadu_ps(s + rs + p),
+               r2 = _mm256_loadu_ps(s + 2 * rs + p), r3 = _mm256_loadu_ps(s + 3 * rs + p);
+        __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1),
+               t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+        __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE),
+               u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+        float *o = d + p * 4;     /* u_k = [column p+k | column p+4+k] */
+        _mm256_storeu_ps(o, _mm256_permute2f128_ps(u0, u1, 0x20));
+        _mm256_storeu_ps(o + 8, _mm256_permute2f128_ps(u2, u3, 0x20));
+        _mm256_storeu_ps(o + 16, _mm256_permute2f128_ps(u0, u1, 0x31));
+        _mm256_storeu_ps(o + 24, _mm256_permute2f128_ps(u2, u3, 0x31));
+    }
+    return p;
+}
+#define MG_S_AVX2_TRANSPOSE_A mg_s_avx2_transpose_a
+#else
+#define MG_S_AVX2_TRANSPOSE_A MG_NO_TRANSPOSE
+#endif
+MG_DEFINE_KERNEL(mg_s_avx2, float, 32, MG_S_AVX2_MR, MG_S_AVX2_NR / 8, MG_ATTR_AVX2, MG_S_AVX2_TRANSPOSE_A,
+                 mg_s_avx2_transpose_b)
+MG_DEFINE_KERNEL(mg_d_avx2, double, 32, 6, 2, MG_ATTR_AVX2, MG_NO_TRANSPOSE, MG_NO_TRANSPOSE)       /* 6 x 8  */
 #endif
 
 /* ------------------------------------------------------------------------------------------------
