@@ -82,14 +82,16 @@ static void *mg_buf_reserve(mg_buf *b, size_t bytes) {
 typedef T NAME##_v __attribute__((vector_size(VB), aligned(sizeof(T))));                            \
 enum { NAME##_VL = (int)((VB) / sizeof(T)), NAME##_MR = (MR_), NAME##_NR = (NV_) * (int)((VB) / sizeof(T)) }; \
                                                                                                      \
+/* nvu (a constant at every call site: the function is always inlined) is how many of the NV     \
+ * vectors of each B row are used: right-edge panels narrower than NR compute no dead columns. */     \
 ATTR static inline __attribute__((always_inline)) void                                              \
 NAME##_micro(long kc, const T *restrict a, const T *restrict b, T alpha, T beta, T *restrict c,     \
-             long ldc, long mr) {                                                                    \
+             long ldc, long mr, const int nvu) {                                                     \
     NAME##_v acc[MR_][NV_];                                                                          \
     /* Fetch the C tile now so the stores at the end do not stall (its rows may be 4 KiB apart). */  \
     for (int i = 0; i < mr; ++i) {                                                                   \
         __builtin_prefetch(c + i * ldc, 1, 3);                                                       \
-        __builtin_prefetch(c + i * ldc + NAME##_NR - 1, 1, 3);                                       \
+        __builtin_prefetch(c + i * ldc + nvu * NAME##_VL - 1, 1, 3);                                 \
     }                                                                                                \
     _Pragma("GCC unroll 16") for (int i = 0; i < (MR_); ++i)                                         \
         _Pragma("GCC unroll 16") for (int v = 0; v < (NV_); ++v) acc[i][v] = (NAME##_v){0};          \
@@ -97,51 +99,62 @@ NAME##_micro(long kc, const T *restrict a, const T *restrict b, T alpha, T beta,
     for (long p = 0; p < kc; ++p) {                                                                  \
         NAME##_v bv[NV_];                                                                            \
         _Pragma("GCC unroll 16") for (int v = 0; v < (NV_); ++v)                                     \
-            bv[v] = *(const NAME##_v *)(b + v * NAME##_VL);                                          \
+            if (v < nvu) bv[v] = *(const NAME##_v *)(b + v * NAME##_VL);                             \
         _Pragma("GCC unroll 16") for (int i = 0; i < (MR_); ++i) {                                   \
             const T ai = a[i];                                                                       \
-            _Pragma("GCC unroll 16") for (int v = 0; v < (NV_); ++v) acc[i][v] += bv[v] * ai;        \
+            _Pragma("GCC unroll 16") for (int v = 0; v < (NV_); ++v)                                 \
+                if (v < nvu) acc[i][v] += bv[v] * ai;                                                \
         }                                                                                            \
         a += (MR_);                                                                                  \
         b += NAME##_NR;                                                                              \
     }                                                                                                \
     /* beta == 0: C is not read, so NaN/garbage in an uninitialised C cannot leak in (BLAS rule). */\
-    /* Only the first mr rows are real (a bottom edge tile stores fewer rows, full width). */        \
+    /* Only the first mr rows are real (a bottom edge tile stores fewer rows). */                    \
     if (beta == (T)0) {                                                                              \
         _Pragma("GCC unroll 16") for (int i = 0; i < (MR_); ++i)                                     \
             if (i < mr)                                                                              \
             _Pragma("GCC unroll 16") for (int v = 0; v < (NV_); ++v)                                 \
-                *(NAME##_v *)(c + i * ldc + v * NAME##_VL) = acc[i][v] * alpha;                      \
+                if (v < nvu) *(NAME##_v *)(c + i * ldc + v * NAME##_VL) = acc[i][v] * alpha;         \
     } else {                                                                                         \
         _Pragma("GCC unroll 16") for (int i = 0; i < (MR_); ++i)                                     \
             if (i < mr)                                                                              \
             _Pragma("GCC unroll 16") for (int v = 0; v < (NV_); ++v) {                               \
+                if (v >= nvu) continue;                                                              \
                 NAME##_v *cp = (NAME##_v *)(c + i * ldc + v * NAME##_VL);                            \
                 *cp = acc[i][v] * alpha + *cp * beta;                                                \
             }                                                                                        \
     }                                                                                                \
 }                                                                                                    \
                                                                                                      \
-/* C[0:mc, 0:nc] (+)= alpha * Ap Bp for one packed A block and one packed B block.                \
- * Loop order: jr (B micro-panel, KC x NR, stays in L1) outside ir (A micro-panels streamed from   \
- * the L2-resident A block) when mg_gemm_jr_outer, else the reverse. */                               \
-ATTR static void NAME##_tile(long kc, const T *a, const T *b, T alpha, T beta, T *c, long ldc,     \
-                             long mr, long nr) {                                                     \
-    if (nr == NAME##_NR) {                                                                           \
-        NAME##_micro(kc, a, b, alpha, beta, c, ldc, mr);                                             \
-    } else {                     /* right edge: through a full tile in registers' image */           \
+/* One MR x NR tile (mr x nr of it real). A right edge narrower than NR uses only the vectors it    \
+ * needs; one that is not a whole number of vectors goes through a temporary tile. */              \
+ATTR static inline __attribute__((always_inline)) void                                              \
+NAME##_edge(long kc, const T *a, const T *b, T alpha, T beta, T *c, long ldc, long mr, long nr,     \
+            const int nvu) {                                                                         \
+    if (nr == nvu * NAME##_VL) {                                                                     \
+        NAME##_micro(kc, a, b, alpha, beta, c, ldc, mr, nvu);                                        \
+    } else {                                                                                         \
         T tmp[(MR_) * NAME##_NR] __attribute__((aligned(64)));                                       \
-        NAME##_micro(kc, a, b, alpha, (T)0, tmp, NAME##_NR, (MR_));                                  \
+        NAME##_micro(kc, a, b, alpha, (T)0, tmp, NAME##_NR, (MR_), nvu);                             \
         for (long i = 0; i < mr; ++i)                                                                \
             for (long j = 0; j < nr; ++j)                                                            \
                 c[i * ldc + j] = beta == (T)0 ? tmp[i * NAME##_NR + j]                               \
                                               : tmp[i * NAME##_NR + j] + beta * c[i * ldc + j];     \
     }                                                                                                \
 }                                                                                                    \
-/* Packing, with this kernel's MR/NR as constants so the copies unroll and vectorise.             \
- * Ap <- op(A)[0:mc, 0:kc] as MR-row micro-panels: element (i, p) of a panel at p*MR + i.           \
- * Bp <- op(B)[0:kc, 0:nc] as NR-column micro-panels: element (p, j) of a panel at p*NR + j.        \
- * Partial panels are zero-padded, so edge tiles run the same micro-kernel. */                      \
+ATTR static void NAME##_tile(long kc, const T *a, const T *b, T alpha, T beta, T *c, long ldc,     \
+                             long mr, long nr) {                                                     \
+    if (nr == NAME##_NR) {                                                                           \
+        NAME##_micro(kc, a, b, alpha, beta, c, ldc, mr, (NV_));                                      \
+        return;                                                                                      \
+    }                                                                                                \
+    switch ((nr + NAME##_VL - 1) / NAME##_VL) {                                                      \
+        case 1: NAME##_edge(kc, a, b, alpha, beta, c, ldc, mr, nr, 1); break;                        \
+        case 2: NAME##_edge(kc, a, b, alpha, beta, c, ldc, mr, nr, (NV_) < 2 ? (NV_) : 2); break;    \
+        default: NAME##_edge(kc, a, b, alpha, beta, c, ldc, mr, nr, (NV_)); break;                   \
+    }                                                                                                \
+}                                                                                                    \
+                                                                                                     \
 ATTR static void NAME##_pack_a(long mc, long kc, const T *A, long rs, long cs, T *Ap) {             \
     for (long ir = 0; ir < mc; ir += (MR_)) {                                                        \
         const long mr = MG_MIN((long)(MR_), mc - ir);                                                \
@@ -189,11 +202,19 @@ ATTR static void NAME##_pack_b(long kc, long nc, const T *B, long rs, long cs, T
     if (nfull * NAME##_NR < nc) {   /* a partial last panel, zero-padded */                          \
         const long j0 = nfull * NAME##_NR, nr = nc - j0;                                             \
         T *restrict d = Bp + nfull * kc * NAME##_NR;                                                 \
-        for (long p = 0; p < kc; ++p)                                                                \
-            for (int j = 0; j < NAME##_NR; ++j)                                                      \
-                d[p * NAME##_NR + j] = j < nr ? B[p * rs + (j0 + j) * cs] : (T)0;                    \
+        memset(d, 0, (size_t)kc * NAME##_NR * sizeof(T));                                            \
+        if (rs == 1) {             /* one K-contiguous column at a time */                           \
+            for (long j = 0; j < nr; ++j)                                                            \
+                for (long p = 0; p < kc; ++p) d[p * NAME##_NR + j] = B[p + (j0 + j) * cs];           \
+        } else {                                                                                     \
+            for (long p = 0; p < kc; ++p)                                                            \
+                for (long j = 0; j < nr; ++j) d[p * NAME##_NR + j] = B[p * rs + (j0 + j) * cs];      \
+        }                                                                                            \
     }                                                                                                \
 }                                                                                                    \
+/* C[0:mc, 0:nc] (+)= alpha * Ap Bp for one packed A block and one packed B block.                \
+ * Loop order: jr (B micro-panel, KC x NR, stays in L1) outside ir (A micro-panels streamed from   \
+ * the L2-resident A block) when mg_gemm_jr_outer, else the reverse. */                               \
 ATTR static void NAME##_macro(long mc, long nc, long kc, T alpha, const T *Ap, const T *Bp, T beta, \
                               T *C, long ldc) {                                                      \
     if (mg_gemm_jr_outer) {                                                                          \
