@@ -10,6 +10,8 @@ class Parameter(Tensor):
     def __init__(self, data=None, requires_grad=True):
         arr = np.empty(0, np.float32) if data is None else (data.data if isinstance(data, Tensor) else data)
         arr = np.asarray(arr)
+        if not arr.flags.c_contiguous:   # optimizers update parameters through flat views
+            arr = np.ascontiguousarray(arr)
         if arr.dtype.kind != "f":
             raise TypeError(f"Parameter: only floating point data can be a parameter, got {arr.dtype}")
         # Shares the array, as torch.nn.Parameter(t) shares t's storage.

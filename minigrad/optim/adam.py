@@ -1,9 +1,9 @@
 """Adam and AdamW, as torch.optim.Adam / AdamW (eps added after the bias correction of v)."""
-import math
-
 import numpy as np
 
-from .optimizer import Optimizer
+from .._C import optim as _optim
+from .._parallel import threads_for
+from .optimizer import Optimizer, _flat_like
 
 
 class Adam(Optimizer):
@@ -33,7 +33,6 @@ class Adam(Optimizer):
                                       amsgrad=amsgrad, maximize=maximize))
 
     def _update(self, p, grad, state, group):
-        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         if not state:
             state["step"] = 0
             state["exp_avg"] = np.zeros_like(p.data)
@@ -41,22 +40,13 @@ class Adam(Optimizer):
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = np.zeros_like(p.data)
         state["step"] += 1
-        t = state["step"]
-        g = -grad if group["maximize"] else grad
-        if wd:
-            if self.decoupled:
-                p.data *= 1 - lr * wd
-            else:
-                g = g + wd * p.data
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        m += (1 - beta1) * (g - m)          # torch: m.lerp_(g, 1 - beta1)
-        v *= beta2
-        v += (1 - beta2) * g * g
-        if group["amsgrad"]:
-            np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-            v = state["max_exp_avg_sq"]
-        denom = np.sqrt(v) / math.sqrt(1 - beta2 ** t) + eps
-        p.data -= (lr / (1 - beta1 ** t)) * m / denom
+        beta1, beta2 = group["betas"]
+        flat = p.data.reshape(-1)
+        m, v = state["exp_avg"].reshape(-1), state["exp_avg_sq"].reshape(-1)
+        vmax = state["max_exp_avg_sq"].reshape(-1) if group["amsgrad"] else v
+        _optim.adam_update(flat, _flat_like(grad, p.data), m, v, vmax, group["lr"], beta1, beta2,
+                           group["eps"], group["weight_decay"], self.decoupled, group["amsgrad"],
+                           group["maximize"], state["step"], threads_for(flat.size))
 
 
 class AdamW(Adam):

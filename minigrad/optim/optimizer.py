@@ -6,6 +6,11 @@ import numpy as np
 from ..tensor import Tensor
 
 
+def _flat_like(grad, param):
+    """The gradient as a flat C-contiguous array of the parameter's dtype (no copy if it is one)."""
+    return np.ascontiguousarray(grad, dtype=param.dtype).reshape(-1)
+
+
 class Optimizer:
     def __init__(self, params, defaults):
         self.defaults = defaults
@@ -31,6 +36,10 @@ class Optimizer:
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {type(p).__name__}")
             if not p.is_leaf:
                 raise ValueError("can't optimize a non-leaf Tensor")
+            if not p.data.flags.c_contiguous:
+                # the fused update kernels write through a flat view of the parameter
+                raise ValueError(f"optimizer: a parameter of shape {tuple(p.shape)} is not C-contiguous; "
+                                 "pass a contiguous tensor (e.g. t.contiguous())")
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in group["params"]):
             raise ValueError("some parameters appear in more than one parameter group")

@@ -1,7 +1,9 @@
 """SGD with momentum, dampening, Nesterov and (coupled) weight decay, as torch.optim.SGD."""
 import numpy as np
 
-from .optimizer import Optimizer
+from .._C import optim as _optim
+from .._parallel import threads_for
+from .optimizer import Optimizer, _flat_like
 
 
 class SGD(Optimizer):
@@ -31,16 +33,11 @@ class SGD(Optimizer):
 
     @staticmethod
     def _update(p, grad, state, group):
-        g = -grad if group["maximize"] else grad
-        if group["weight_decay"]:
-            g = g + group["weight_decay"] * p.data
-        momentum = group["momentum"]
-        if momentum:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = np.array(g, dtype=p.data.dtype, copy=True)
-            else:
-                buf *= momentum
-                buf += (1 - group["dampening"]) * g
-            g = g + momentum * buf if group["nesterov"] else buf
-        p.data -= group["lr"] * g
+        first = "momentum_buffer" not in state
+        if group["momentum"] and first:
+            state["momentum_buffer"] = np.empty_like(p.data)
+        buf = state.get("momentum_buffer")
+        flat = p.data.reshape(-1)
+        _optim.sgd_update(flat, _flat_like(grad, p.data), flat if buf is None else buf.reshape(-1),
+                          group["lr"], group["momentum"], group["dampening"], group["weight_decay"],
+                          group["nesterov"], group["maximize"], first, threads_for(flat.size))

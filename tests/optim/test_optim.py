@@ -146,3 +146,29 @@ def test_schedulers_match_torch():
             to.step()
             ms.step()
             ts.step()
+
+
+@pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1),
+                                  lambda ps: optim.AdamW(ps, lr=0.01, amsgrad=True)], ids=["sgd", "adamw"])
+def test_fused_updates_are_thread_independent_float32(make):
+    rng = np.random.default_rng(0)
+    w0 = rng.standard_normal(300_000).astype(np.float32)
+    grads = [rng.standard_normal(300_000).astype(np.float32) for _ in range(3)]
+    results = []
+    for threads in (1, 2):
+        minigrad.set_num_threads(threads)
+        p = nn.Parameter(w0.copy())
+        opt = make([p])
+        for g in grads:
+            p.grad = minigrad.tensor(g)
+            opt.step()
+        results.append(p.data.copy())
+    np.testing.assert_array_equal(results[0], results[1])
+    assert results[0].dtype == np.float32
+
+
+def test_non_contiguous_parameter_is_refused():
+    t = minigrad.from_numpy(np.ones((3, 4)).T).requires_grad_()
+    with pytest.raises(ValueError, match="not C-contiguous"):
+        optim.SGD([t], lr=0.1)
+    assert nn.Parameter(np.ones((3, 4)).T).data.flags.c_contiguous
