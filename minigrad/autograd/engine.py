@@ -86,61 +86,69 @@ def run_backward(root, gradient=None, retain_graph=False, capture=None):
         return
 
     # 1. count, for every node, the edges that will deliver a gradient to it
+    #    (nodes hash by identity, so they key the dicts directly)
     deps = {}
     stack = [root._ctx]
-    seen = {id(root._ctx)}
+    seen = {root._ctx}
     while stack:
         node = stack.pop()
         for p in node.parents:
             if p is not None and p._ctx is not None:
                 child = p._ctx
-                deps[id(child)] = deps.get(id(child), 0) + 1
-                if id(child) not in seen:
-                    seen.add(id(child))
+                deps[child] = deps.get(child, 0) + 1
+                if child not in seen:
+                    seen.add(child)
                     stack.append(child)
 
     # 2. apply the chain rule in reverse topological order
-    pending = {id(root._ctx): [None] * len(root._ctx._out_meta)}
-    pending[id(root._ctx)][root._out_idx] = g
+    pending = {root._ctx: [None] * len(root._ctx._out_meta)}
+    pending[root._ctx][root._out_idx] = g
     ready = [root._ctx]
     while ready:
         node = ready.pop()
-        grads = pending.pop(id(node))
-        for i, (shape, dtype) in enumerate(node._out_meta):
-            if grads[i] is None:   # an output nobody used (e.g. the indices of max_pool2d)
-                grads[i] = np.zeros(shape, dtype)
+        grads = pending.pop(node)
+        if len(grads) > 1:
+            for i, (shape, dtype) in enumerate(node._out_meta):
+                if grads[i] is None:   # an output nobody used (e.g. the indices of max_pool2d)
+                    grads[i] = np.zeros(shape, dtype)
         if node._hooks:
             for i, hook in node._hooks:
                 r = hook(Tensor._wrap(grads[i]))
                 if r is not None:
                     grads[i] = _as_grad_array(r, grads[i])
         in_grads = node.backward(node, *grads)
-        if not isinstance(in_grads, tuple):
+        if type(in_grads) is not tuple:
             in_grads = (in_grads,)
-        if len(in_grads) < len(node.parents) and any(p is not None for p in node.parents[len(in_grads):]):
+        parents = node.parents
+        if len(in_grads) < len(parents) and any(p is not None for p in parents[len(in_grads):]):
             raise RuntimeError(f"function {node.name} returned an incorrect number of gradients "
-                               f"(expected {len(node.parents)}, got {len(in_grads)})")
+                               f"(expected {len(parents)}, got {len(in_grads)})")
         if not retain_graph:
-            node._release()
-        for i, (p, gi) in enumerate(zip(node.parents, in_grads)):   # trailing non-tensor args: no grad
+            node._saved = ()
+            node._freed = True
+        for i, (p, gi) in enumerate(zip(parents, in_grads)):   # trailing non-tensor args: no grad
             if p is None or gi is None:
                 continue
-            if np.shape(gi) != p.data.shape:
+            dtype = p.data.dtype
+            if type(gi) is not np.ndarray:
+                gi = np.asarray(gi, dtype=dtype)
+            elif gi.dtype != dtype:
+                gi = gi.astype(dtype)
+            if gi.shape != p.data.shape:
                 raise RuntimeError(f"Function {node.name} returned an invalid gradient at index {i} - got "
-                                   f"{list(np.shape(gi))} but expected shape compatible with {list(p.data.shape)}")
-            gi = np.asarray(gi, dtype=p.data.dtype)
-            if p._ctx is None:
+                                   f"{list(gi.shape)} but expected shape compatible with {list(p.data.shape)}")
+            child = p._ctx
+            if child is None:
                 deliver_to_leaf(p, gi)
                 continue
-            child = p._ctx
-            slots = pending.get(id(child))
+            slots = pending.get(child)
             if slots is None:
-                slots = pending[id(child)] = [None] * len(child._out_meta)
+                slots = pending[child] = [None] * len(child._out_meta)
             prev = slots[p._out_idx]
             handed_out.add(id(gi))
             slots[p._out_idx] = gi if prev is None else prev + gi
-            deps[id(child)] -= 1
-            if deps[id(child)] == 0:
+            deps[child] -= 1
+            if deps[child] == 0:
                 ready.append(child)
 
 
