@@ -325,84 +325,51 @@ typedef struct {                                                                
     const T *A; long rsa, csa;                                                                       \
     const T *B; long rsb, csb;                                                                       \
     T *C; long ldc;                                                                                  \
-    T *Bp, *Ap;            /* packing buffers, both the calling thread's (A: one slice a thread) */  \
-    long mcb, a_stride;                                                                              \
+    T *Ap, *Bp;            /* packing buffers (the caller's), one slice per thread */                \
+    long mcb, a_stride, b_stride;                                                                    \
     const mg_##SUF##_kernel *kern;                                                                   \
     int split_n;                                                                                     \
 } mg_##SUF##_job;                                                                                    \
                                                                                                      \
-/* The share of thread `tid` of `nt`. Barriers only when nt > 1: a serial GEMM may run inside    \
- * someone else's parallel region (batched mode) and must not bind to that team. */                 \
+/* The share of thread `tid` of `nt`: a rectangle of whole MR x NR tiles of the global tiling        \
+ * (rows split, or columns split). Each thread packs the A rows and B panels it needs into its own   \
+ * buffers, so the team never waits at a barrier: on 2 shared cores a barrier can cost a futex      \
+ * wake-up and a scheduler time slice, far more than the duplicated packing (A or B once more, a    \
+ * small fraction of the multiply-adds). Within the first A block each B group is packed right      \
+ * before its first use, so it is consumed from L1/L2. */                                            \
 static void mg_##SUF##_gemm_part(mg_##SUF##_job *job, int tid, int nt) {                             \
     const int MR = job->kern->mr, NR = job->kern->nr;                                                \
-    const long M = job->M, N = job->N, K = job->K, kcb = job->kcb;                                   \
-    const long mcb = job->mcb;                                                                       \
-    T *Ap = job->Ap + (size_t)tid * job->a_stride;     /* this thread's slice of the A buffer */     \
+    const long M = job->M, N = job->N, K = job->K, kcb = job->kcb, mcb = job->mcb;                  \
+    T *Ap = job->Ap + (size_t)tid * job->a_stride;                                                   \
+    T *Bmine = job->Bp + (size_t)tid * job->b_stride;                                                \
     const long mp = MG_CEIL_DIV(M, MR);                                                              \
-    const int fused = nt == 1 || job->split_n;                                                       \
     for (long jc = 0; jc < N; jc += job->ncb) {                                                      \
         const long nc = MG_MIN(job->ncb, N - jc);                                                    \
         const long np = MG_CEIL_DIV(nc, NR);                                                         \
-        /* This thread's B panels to pack, and the tile rectangle it computes. */                    \
-        const long b0 = np * tid / nt, b1 = np * (tid + 1) / nt;                                     \
         long r0 = 0, r1 = mp, q0 = 0, q1 = np;                                                       \
-        if (job->split_n) { q0 = b0; q1 = b1; }                                                      \
+        if (job->split_n) { q0 = np * tid / nt; q1 = np * (tid + 1) / nt; }                          \
         else { r0 = mp * tid / nt; r1 = mp * (tid + 1) / nt; }                                       \
         const long row_end = MG_MIN(r1 * MR, M);                                                     \
         const long col0 = q0 * NR, ncols = MG_MIN(q1 * NR, nc) - col0;                               \
+        if (ncols <= 0 || row_end <= r0 * MR) continue;                                              \
         for (long pc = 0; pc < K; pc += kcb) {                                                       \
             const long kc = MG_MIN(kcb, K - pc);                                                     \
             const T beta = pc == 0 ? job->beta : (T)1;                                               \
-            /* Split over columns, threads never wait for each other, so one may pack block pc+1  \
-             * while another still reads block pc: give each thread a fixed region (stride kcb). */ \
-            const long bs = job->split_n ? kcb : kc;                                                 \
-            T *Bmine = job->Bp + q0 * NR * bs;      /* this thread's panels, kc*NR apart */          \
-            const T *Bsrc = job->B + pc * job->rsb + jc * job->csb;                                  \
-            if (fused) {                                                                             \
-                /* Nobody else reads our B panels: pack each one just before its first use, while \
-                 * the first A block is packed, so it is consumed from L1 instead of L2/L3. */       \
-                for (long ic = r0 * MR; ic < row_end; ic += mcb) {                                   \
-                    const long mc = MG_MIN(mcb, row_end - ic);                                       \
-                    job->kern->pack_a(mc, kc, job->A + ic * job->rsa + pc * job->csa,                \
-                                      job->rsa, job->csa, Ap);                                       \
-                    T *Cblk = job->C + ic * job->ldc + jc;                                           \
-                    if (ic == r0 * MR) {                                                             \
-                        /* MG_GEMM_PACK_GROUP panels at a time: rows of B are read in runs of        \
-                         * GROUP*NR values (prefetcher-friendly), and the group stays in L1/L2. */   \
-                        for (long q = q0; q < q1; q += MG_GEMM_PACK_GROUP) {                         \
-                            const long qe = MG_MIN(q1, q + MG_GEMM_PACK_GROUP);                      \
-                            const long nq = MG_MIN(qe * NR, nc) - q * NR;                            \
-                            T *bq = Bmine + (q - q0) * NR * kc;                                      \
-                            job->kern->pack_b(kc, nq, Bsrc + q * NR * job->csb, job->rsb, job->csb, bq); \
-                            job->kern->macro(mc, nq, kc, job->alpha, Ap, bq, beta, Cblk + q * NR,    \
-                                             job->ldc);                                              \
-                        }                                                                            \
-                    } else if (ncols > 0) {                                                          \
-                        job->kern->macro(mc, ncols, kc, job->alpha, Ap, Bmine, beta, Cblk + col0,    \
-                                         job->ldc);                                                  \
-                    }                                                                                \
+            const T *Bsrc = job->B + pc * job->rsb + (jc + col0) * job->csb;                         \
+            for (long ic = r0 * MR; ic < row_end; ic += mcb) {                                       \
+                const long mc = MG_MIN(mcb, row_end - ic);                                           \
+                job->kern->pack_a(mc, kc, job->A + ic * job->rsa + pc * job->csa, job->rsa, job->csa, Ap); \
+                T *Cblk = job->C + ic * job->ldc + jc + col0;                                        \
+                if (ic > r0 * MR) {                                                                  \
+                    job->kern->macro(mc, ncols, kc, job->alpha, Ap, Bmine, beta, Cblk, job->ldc);    \
+                    continue;                                                                        \
                 }                                                                                    \
-                continue;                                                                            \
-            }                                                                                        \
-            if (b1 > b0)                                                                             \
-                job->kern->pack_b(kc, MG_MIN(b1 * NR, nc) - b0 * NR, Bsrc + b0 * NR * job->csb,      \
-                                  job->rsb, job->csb, job->Bp + b0 * NR * bs);                       \
-            /* Split over rows, every thread reads every B panel: wait for all packers. */           \
-            if (nt > 1) {                                                                            \
-                _Pragma("omp barrier")                                                               \
-            }                                                                                        \
-            if (ncols > 0) {                                                                         \
-                for (long ic = r0 * MR; ic < row_end; ic += mcb) {                                   \
-                    const long mc = MG_MIN(mcb, row_end - ic);                                       \
-                    job->kern->pack_a(mc, kc, job->A + ic * job->rsa + pc * job->csa,                \
-                                      job->rsa, job->csa, Ap);                                       \
-                    job->kern->macro(mc, ncols, kc, job->alpha, Ap, job->Bp + col0 * kc, beta,       \
-                                     job->C + ic * job->ldc + jc + col0, job->ldc);                  \
+                for (long j = 0; j < ncols; j += MG_GEMM_PACK_GROUP * NR) {                          \
+                    const long nq = MG_MIN((long)MG_GEMM_PACK_GROUP * NR, ncols - j);                \
+                    T *bq = Bmine + j * kc;                                                          \
+                    job->kern->pack_b(kc, nq, Bsrc + j * job->csb, job->rsb, job->csb, bq);          \
+                    job->kern->macro(mc, nq, kc, job->alpha, Ap, bq, beta, Cblk + j, job->ldc);      \
                 }                                                                                    \
-            }                                                                                        \
-            /* ...and for all readers before the next block overwrites the shared panels. */         \
-            if (nt > 1) {                                                                            \
-                _Pragma("omp barrier")                                                               \
             }                                                                                        \
         }                                                                                            \
     }                                                                                                \
@@ -422,28 +389,28 @@ static int mg_##SUF##gemm(const mg_##SUF##_kernel *kern, long M, long N, long K,
     mg_##SUF##_job job;                                                                              \
     job.M = M; job.N = N; job.K = K;                                                                 \
     job.kcb = MG_CEIL_DIV(K, MG_CEIL_DIV(K, mg_##SUF##_kc_max));   /* even split of K: no thin tail */  \
-    job.ncb = MG_MIN(N, mg_##SUF##_nc_max);                                                             \
+    job.ncb = MG_MIN(N, mg_##SUF##_nc_max);                                                          \
     job.alpha = alpha; job.beta = beta;                                                              \
     job.A = A; job.rsa = rsa; job.csa = csa;                                                         \
     job.B = B; job.rsb = rsb; job.csb = csb;                                                         \
     job.C = C; job.ldc = ldc; job.kern = kern;                                                       \
-    job.Bp = (T *)mg_buf_reserve(&mg_tls_bpack,                                                      \
-                                 (size_t)job.kcb * MG_CEIL_DIV(job.ncb, NR) * NR * sizeof(T) + 64);  \
-    if (!job.Bp) return -1;                                                                          \
     if ((double)M * N * K < mg_gemm_parallel_min_work) nt = 1;                                       \
     const long mp = MG_CEIL_DIV(M, MR), np = MG_CEIL_DIV(job.ncb, NR);                               \
     if (nt > mp * np) nt = (int)(mp * np);                                                           \
-    /* Every thread's A block lives in one buffer of the caller's, allocated here, so the team     \
-     * needs no barrier (nor a way to report a failed allocation) before it starts. */               \
-    job.mcb = MG_MIN(mg_##SUF##_mc_max / MR * MR, mp * MR);                                          \
-    job.a_stride = (job.mcb * job.kcb + 15) / 16 * 16;                                               \
-    job.Ap = (T *)mg_buf_reserve(&mg_tls_apack, (size_t)nt * job.a_stride * sizeof(T) + 64);         \
-    if (!job.Ap) return -1;                                                                          \
-    /* Split whichever dimension balances better; rows on a tie (B panels shared, A not repeated). */\
+    if (nt < 1) nt = 1;                                                                              \
+    /* Split whichever dimension balances better; rows on a tie (B is the cheaper one to repack). */ \
     const double imb_m = (double)MG_CEIL_DIV(mp, nt) * nt / mp;                                      \
     const double imb_n = (double)MG_CEIL_DIV(np, nt) * nt / np;                                      \
     job.split_n = imb_n < imb_m;                                                                     \
-    if (nt <= 1) {                                                                                   \
+    /* Every thread's buffers are slices of the caller's, allocated here: the team needs no         \
+     * barrier (nor a way to report a failed allocation) before it starts. */                        \
+    job.mcb = MG_MIN(mg_##SUF##_mc_max / MR * MR, (job.split_n ? mp : MG_CEIL_DIV(mp, nt)) * MR);    \
+    job.a_stride = (job.mcb * job.kcb + 15) / 16 * 16;                                               \
+    job.b_stride = job.kcb * (job.split_n ? MG_CEIL_DIV(np, nt) + 1 : np) * NR;                      \
+    job.Ap = (T *)mg_buf_reserve(&mg_tls_apack, (size_t)nt * job.a_stride * sizeof(T) + 64);         \
+    job.Bp = (T *)mg_buf_reserve(&mg_tls_bpack, (size_t)nt * job.b_stride * sizeof(T) + 64);         \
+    if (!job.Ap || !job.Bp) return -1;                                                               \
+    if (nt == 1) {                                                                                   \
         mg_##SUF##_gemm_part(&job, 0, 1);                                                            \
     } else {                                                                                         \
         _Pragma("omp parallel num_threads(nt)")                                                      \
