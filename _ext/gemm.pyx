@@ -9,8 +9,10 @@ its last dimension. Operands are 2-D (M, K) @ (K, N) -> (M, N), 3-D (batch, M, K
 """
 import numpy as np
 
-from _fused cimport real_t
+cimport numpy as cnp
 from _openmp cimport minigrad_cpu_has
+
+cnp.import_array()
 
 cdef extern from "gemm_kernels.h" nogil:
     int mg_sgemm_batched(long nb1, long nb2, long M, long N, long K, float alpha, const float *A,
@@ -64,27 +66,37 @@ def micro_tile(dtype):
     return mg_gemm_micro_shape(dbl, 0), mg_gemm_micro_shape(dbl, 1)
 
 
-cdef int _gemm4(const real_t[:, :, :, :] A, const real_t[:, :, :, :] B, real_t[:, :, :, :] C,
-                double alpha, double beta, int num_threads) except -2:
-    cdef long M = C.shape[2], N = C.shape[3], K = A.shape[3]
-    cdef long e = sizeof(real_t)
+cdef int _gemm4(cnp.ndarray A, cnp.ndarray B, cnp.ndarray C, double alpha, double beta,
+                int num_threads, bint dbl) except -2:
+    """The 4-D call, straight from the arrays' data pointers and strides (no buffer protocol:
+    a memoryview per operand costs microseconds, which small matrices notice)."""
+    cdef cnp.npy_intp *sa = cnp.PyArray_STRIDES(A)
+    cdef cnp.npy_intp *sb = cnp.PyArray_STRIDES(B)
+    cdef cnp.npy_intp *sc = cnp.PyArray_STRIDES(C)
+    cdef cnp.npy_intp *na = cnp.PyArray_DIMS(A)
+    cdef cnp.npy_intp *nb = cnp.PyArray_DIMS(B)
+    cdef cnp.npy_intp *nc = cnp.PyArray_DIMS(C)
+    cdef long e = 8 if dbl else 4
+    cdef long M = nc[2], N = nc[3], K = na[3]
     # Size-1 batch dims broadcast: stride 0 (their real stride may be anything).
-    cdef long sa1 = 0 if A.shape[0] == 1 else A.strides[0] // e
-    cdef long sa2 = 0 if A.shape[1] == 1 else A.strides[1] // e
-    cdef long sb1 = 0 if B.shape[0] == 1 else B.strides[0] // e
-    cdef long sb2 = 0 if B.shape[1] == 1 else B.strides[1] // e
+    cdef long sa1 = 0 if na[0] == 1 else sa[0] // e
+    cdef long sa2 = 0 if na[1] == 1 else sa[1] // e
+    cdef long sb1 = 0 if nb[0] == 1 else sb[0] // e
+    cdef long sb2 = 0 if nb[1] == 1 else sb[1] // e
+    cdef void *pa = cnp.PyArray_DATA(A)
+    cdef void *pb = cnp.PyArray_DATA(B)
+    cdef void *pc = cnp.PyArray_DATA(C)
     cdef int rc
     with nogil:
-        if real_t is float:
-            rc = mg_sgemm_batched(C.shape[0], C.shape[1], M, N, K, <float>alpha, &A[0, 0, 0, 0], sa1, sa2,
-                                  A.strides[2] // e, A.strides[3] // e, &B[0, 0, 0, 0], sb1, sb2,
-                                  B.strides[2] // e, B.strides[3] // e, <float>beta, &C[0, 0, 0, 0],
-                                  C.strides[0] // e, C.strides[1] // e, C.strides[2] // e, num_threads)
+        if dbl:
+            rc = mg_dgemm_batched(nc[0], nc[1], M, N, K, alpha, <const double *>pa, sa1, sa2, sa[2] // e,
+                                  sa[3] // e, <const double *>pb, sb1, sb2, sb[2] // e, sb[3] // e, beta,
+                                  <double *>pc, sc[0] // e, sc[1] // e, sc[2] // e, num_threads)
         else:
-            rc = mg_dgemm_batched(C.shape[0], C.shape[1], M, N, K, alpha, &A[0, 0, 0, 0], sa1, sa2,
-                                  A.strides[2] // e, A.strides[3] // e, &B[0, 0, 0, 0], sb1, sb2,
-                                  B.strides[2] // e, B.strides[3] // e, beta, &C[0, 0, 0, 0],
-                                  C.strides[0] // e, C.strides[1] // e, C.strides[2] // e, num_threads)
+            rc = mg_sgemm_batched(nc[0], nc[1], M, N, K, <float>alpha, <const float *>pa, sa1, sa2,
+                                  sa[2] // e, sa[3] // e, <const float *>pb, sb1, sb2, sb[2] // e,
+                                  sb[3] // e, <float>beta, <float *>pc, sc[0] // e, sc[1] // e, sc[2] // e,
+                                  num_threads)
     return rc
 
 
@@ -97,18 +109,18 @@ def gemm(A, B, C, double alpha=1.0, double beta=0.0, int num_threads=1):
     of C). A (..., M, K), B (..., K, N), C (..., M, N) with 2 to 4 dims and one dtype (float32 or
     float64); A and B may be any strided views (transposes are free); C's last stride must be 1.
     beta == 0 never reads C. Returns C."""
-    if not (2 <= C.ndim <= 4 and A.ndim == C.ndim and B.ndim == C.ndim):
-        raise ValueError(f"gemm: A, B, C must all be 2-D, 3-D or 4-D, got {A.ndim}, {B.ndim}, {C.ndim}")
     cdef int nd = C.ndim      # (no negative indices: the module is compiled with wraparound off)
-    M, N, K = C.shape[nd - 2], C.shape[nd - 1], A.shape[nd - 1]
-    if A.shape[nd - 2] != M or B.shape[nd - 2] != K or B.shape[nd - 1] != N:
-        raise ValueError(f"gemm: shapes {A.shape} @ {B.shape} -> {C.shape} do not match")
-    for X in (A, B):
-        for d in range(nd - 2):
-            if X.shape[d] not in (1, C.shape[d]):
-                raise ValueError(f"gemm: batch dims of {X.shape} do not broadcast to {C.shape}")
-    if A.dtype != C.dtype or B.dtype != C.dtype or C.dtype not in (np.float32, np.float64):
-        raise TypeError(f"gemm: dtypes must all be float32 or all float64, got {A.dtype}, {B.dtype}, {C.dtype}")
+    if not (2 <= nd <= 4 and A.ndim == nd and B.ndim == nd):
+        raise ValueError(f"gemm: A, B, C must all be 2-D, 3-D or 4-D, got {A.ndim}, {B.ndim}, {C.ndim}")
+    cs, as_, bs = C.shape, A.shape, B.shape
+    if as_[nd - 2] != cs[nd - 2] or bs[nd - 2] != as_[nd - 1] or bs[nd - 1] != cs[nd - 1]:
+        raise ValueError(f"gemm: shapes {as_} @ {bs} -> {cs} do not match")
+    for d in range(nd - 2):
+        if as_[d] != 1 and as_[d] != cs[d] or bs[d] != 1 and bs[d] != cs[d]:
+            raise ValueError(f"gemm: batch dims of {as_} and {bs} do not broadcast to {cs}")
+    dt = C.dtype
+    if A.dtype != dt or B.dtype != dt or dt.char not in "fd":
+        raise TypeError(f"gemm: dtypes must all be float32 or all float64, got {A.dtype}, {B.dtype}, {dt}")
     if C.size == 0:
         return C
     if C.strides[nd - 1] != C.itemsize:
@@ -116,10 +128,13 @@ def gemm(A, B, C, double alpha=1.0, double beta=0.0, int num_threads=1):
     if A.size == 0 or B.size == 0:     # K == 0: nothing to multiply, and no element to point at
         C[...] = 0 if beta == 0 else beta * C
         return C
-    if C.dtype == np.float32:
-        rc = _gemm4[float](_as4(A), _as4(B), _as4(C), alpha, beta, num_threads)
+    if nd < 4:
+        A, B, C4 = _as4(A), _as4(B), _as4(C)
     else:
-        rc = _gemm4[double](_as4(A), _as4(B), _as4(C), alpha, beta, num_threads)
+        C4 = C
+    if not C4.flags.writeable:
+        raise ValueError("gemm: C is read-only")
+    rc = _gemm4(A, B, C4, alpha, beta, num_threads, dt.char == "d")
     if rc != 0:
         raise MemoryError("gemm: could not allocate packing buffers")
     return C

@@ -6,11 +6,14 @@ torch CPU with the same parameters, interleaved in one process.
 """
 import sys
 
-import numpy as np
+# First: benchmarks.common bounds OpenBLAS's and GOMP's spin-waits through environment variables,
+# which the libraries read only when they load (KERNELS.md, "two thread pools").
+from benchmarks.common import Case, run_case, set_threads, torch  # noqa: I001
 
-import minigrad
-import minigrad.nn as mnn
-from benchmarks.common import Case, run_case, set_threads, torch
+import numpy as np  # noqa: E402
+
+import minigrad  # noqa: E402
+import minigrad.nn as mnn  # noqa: E402
 
 
 def _layer_cases(name, make_mg, make_torch, x_shape, flops):

@@ -10,10 +10,13 @@ import statistics
 import sys
 import time
 
-import numpy as np
+# First: benchmarks.common bounds OpenBLAS's and GOMP's spin-waits through environment variables,
+# which the libraries read only when they load (KERNELS.md, "two thread pools").
+from benchmarks.common import Case, run_case, set_threads, torch  # noqa: I001
 
-import minigrad
-from benchmarks.common import Case, run_case, set_threads, torch
+import numpy as np  # noqa: E402
+
+import minigrad  # noqa: E402
 
 SQUARE = [128, 256, 512, 1024, 2048]
 LAYERS = [(64, 784, 256), (256, 1024, 1024)]          # (M, K, N)

@@ -5,6 +5,8 @@ Transposes are never materialised: a transposed operand is a strided view and th
 it directly (NN, NT, TN). Operands are copied only when their batch layout cannot be described
 by one batch stride (e.g. several broadcast batch dims that do not merge).
 """
+import math
+
 import numpy as np
 
 from .._C import gemm as _cgemm
@@ -32,7 +34,7 @@ def mm(a, b, out=None, beta=0.0):
 def _rows(shape):
     """Π shape[:-1], the row count of an (..., n) array seen as a matrix. (reshape(-1, n) cannot
     infer it when the array is empty.)"""
-    return int(np.prod(shape[:-1], dtype=np.int64))
+    return math.prod(shape[:-1])
 
 
 def _as_batch3(x, batch):
@@ -41,12 +43,12 @@ def _as_batch3(x, batch):
     if all(n == 1 for n in x.shape[:-2]):
         return x.reshape((1,) + x.shape[-2:])
     x = np.broadcast_to(x, batch + x.shape[-2:])
-    return x.reshape((int(np.prod(batch, dtype=np.int64)),) + x.shape[-2:])   # a view if the dims merge
+    return x.reshape((math.prod(batch),) + x.shape[-2:])   # a view whenever the dims merge
 
 
 def matmul_arrays(a, b):
     """numpy.matmul(a, b) for arrays of one float dtype (other dtypes go to NumPy)."""
-    if a.dtype != b.dtype or a.dtype not in _GEMM_DTYPES:
+    if a.dtype != b.dtype or a.dtype.char not in "fd":
         return np.asarray(np.matmul(a, b))
     a2 = a[None, :] if a.ndim == 1 else a
     b2 = b[:, None] if b.ndim == 1 else b
@@ -57,7 +59,7 @@ def matmul_arrays(a, b):
     else:
         batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
         out = np.empty(batch + (M, N), dtype=a.dtype)
-        mm(_as_batch3(a2, batch), _as_batch3(b2, batch), out.reshape((int(np.prod(batch, dtype=np.int64)), M, N)))
+        mm(_as_batch3(a2, batch), _as_batch3(b2, batch), out.reshape((math.prod(batch), M, N)))
     if a.ndim == 1:
         out = out[..., 0, :]
     if b.ndim == 1:
@@ -103,7 +105,7 @@ class MatMul(Function):
                 gb = mm(a2.reshape(_rows(a2.shape), K).T, g_f).reshape(b.shape)   # TN, sums the batch in K
             return ga, gb
         batch = g2.shape[:-2]
-        g3 = g2.reshape((int(np.prod(batch, dtype=np.int64)), M, N))
+        g3 = g2.reshape((math.prod(batch), M, N))
         if ctx.needs_input_grad[0]:
             ga = unbroadcast(mm(g3, np.swapaxes(_as_batch3(b2, batch), -1, -2)).reshape(batch + (M, K)),
                              a2.shape).reshape(a.shape)
