@@ -35,8 +35,7 @@ def describe(tensor):
     if tensor._ctx is None:
         return _leaf_label(tensor)
     for node in _walk(tensor):
-        ins = [("-" if p is None else (p._ctx.name if p._ctx is not None else _leaf_label(p)))
-               for p in node.parents]
+        ins = [(p._ctx.name if p._ctx is not None else _leaf_label(p)) for p in node.parents if p is not None]
         lines.append(f"{_node_label(node)} <- {', '.join(ins)}")
     return "\n".join(lines)
 
