@@ -12,7 +12,7 @@ import time
 
 # First: benchmarks.common bounds OpenBLAS's and GOMP's spin-waits through environment variables,
 # which the libraries read only when they load (KERNELS.md, "two thread pools").
-from benchmarks.common import Case, run_case, set_threads, torch  # noqa: I001
+from benchmarks.common import Case, interleaved, set_threads, torch  # noqa: I001
 
 import numpy as np  # noqa: E402
 
@@ -42,8 +42,10 @@ def _case(M, K, N):
         assert err < 1e-6, f"relative error {err:.3g}"
 
     name = f"{M}³" if M == K == N else f"{M}×{K} @ {K}×{N}"
-    return Case("gemm", name, lambda: ta @ tb, lambda: np.matmul(a, b, out=out), t, check,
+    case = Case("gemm", name, lambda: ta @ tb, lambda: np.matmul(a, b, out=out), t, check,
                 flops=2.0 * M * N * K, extra={"size": M} if M == K == N else {})
+    case.operands = (a, b)     # for main()'s kernel-only column (not in `extra`: that goes to JSON)
+    return case
 
 
 def cases(quick=False):
@@ -77,27 +79,36 @@ def threshold_sweep(sizes=(32, 48, 64, 80, 96, 112, 128, 160), repeats=201):
 
 
 def main(argv):
+    """GFLOP/s table: minigrad.matmul (Tensor @ Tensor), its kernel alone (minigrad._C.gemm into a
+    preallocated output: no Tensor/autograd overhead), numpy.matmul (OpenBLAS), torch.matmul;
+    interleaved, median of the repeats, after checking minigrad's result."""
     if "--threshold" in argv:
         return threshold_sweep()
     quick = "--quick" in argv
+    from minigrad._C import gemm
     if "--isa" in argv:
-        from minigrad._C import gemm
         gemm.set_isa(argv[argv.index("--isa") + 1])
     print(f"kernel: {minigrad.config()['kernels']['gemm']}")
-    print("| t | shape | minigrad GFLOP/s | numpy GFLOP/s | torch GFLOP/s | × numpy | × torch |")
-    print("|---|---|---|---|---|---|---|")
+    print("| t | shape | minigrad.matmul | kernel only | numpy | torch | matmul × numpy | kernel × numpy "
+          "| matmul × torch |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for threads in (1, 2):
         set_threads(threads)
         for case in cases(quick):
-            reps = max(5, min(200, int(3e9 / case.flops)))
-            res = run_case(case, repeats=reps)
-            g = {k: case.flops / (v[0] * 1e-3) / 1e9 for k, v in res.items()}
-            print(f"| {threads} | {case.name} | {g['minigrad']:.1f} | {g.get('numpy', 0):.1f} | "
-                  f"{g.get('torch', 0):.1f} | {g.get('numpy', 0) / g['minigrad']:.2f} | "
-                  f"{g.get('torch', 0) / g['minigrad']:.2f} |".replace(
-                      f"{g.get('numpy', 0) / g['minigrad']:.2f} | {g.get('torch', 0) / g['minigrad']:.2f}",
-                      f"{g['minigrad'] / g['numpy']:.2f} | "
-                      f"{(g['minigrad'] / g['torch']) if 'torch' in g else float('nan'):.2f}"), flush=True)
+            case.check()
+            a, b = case.operands
+            out = np.empty((a.shape[0], b.shape[1]), np.float32)
+            fns = {"minigrad": case.minigrad, "kernel": lambda: gemm.gemm(a, b, out, 1.0, 0.0, threads),
+                   "numpy": case.numpy}
+            if case.torch is not None:
+                fns["torch"] = case.torch
+            reps = max(7, min(300, int(4e9 / case.flops)))
+            times = interleaved(fns, repeats=reps, warmup=3)
+            g = {k: case.flops / statistics.median(v) / 1e9 for k, v in times.items()}
+            t = g.get("torch", float("nan"))
+            print(f"| {threads} | {case.name} | {g['minigrad']:.1f} | {g['kernel']:.1f} | {g['numpy']:.1f} | "
+                  f"{t:.1f} | {g['minigrad'] / g['numpy']:.2f} | {g['kernel'] / g['numpy']:.2f} | "
+                  f"{g['minigrad'] / t:.2f} |", flush=True)
 
 
 if __name__ == "__main__":
