@@ -8,6 +8,8 @@ Backward, with gT = grad_out as (g, O/g, N·OH·OW):
     dcols[g] = W[g]ᵀ @ gT[g]              one TN GEMM per group, then col2im (the adjoint)
     db       = Σ_{n,oh,ow} grad_out
 """
+import threading
+
 import numpy as np
 
 from .._C import im2col as _cim2col
@@ -19,6 +21,31 @@ __all__ = ["Conv2d", "Pad2d"]
 
 # im2col/col2im move this many elements before a second thread pays for itself.
 _IM2COL_THRESHOLD = 1 << 15
+
+
+class _Scratch(threading.local):
+    """Spare buffers (per thread) for the big temporaries that never leave this module: the
+    column gradient, the transposed output gradient, and the columns when no graph keeps them.
+    A fresh multi-MiB array page-faults on first touch, once per 4 KiB page (in this VM that was
+    1-3 ms per Conv2d forward+backward, more than the im2col itself); a reused one does not.
+    At most _MAX buffers are kept (the most recently returned)."""
+    _MAX = 6
+
+    def __init__(self):
+        self.free = {}
+
+    def take(self, shape, dtype):
+        arr = self.free.pop((shape, np.dtype(dtype)), None)
+        return arr if arr is not None else np.empty(shape, dtype=dtype)
+
+    def give(self, arr):
+        self.free.pop((arr.shape, arr.dtype), None)
+        self.free[(arr.shape, arr.dtype)] = arr
+        while len(self.free) > self._MAX:
+            self.free.pop(next(iter(self.free)))
+
+
+_scratch = _Scratch()
 
 
 def conv_out_size(L, k, s, p_lo, p_hi, d):
@@ -38,7 +65,8 @@ class Conv2d(Function):
         Og, Kg, P = O // g, Cg * kh * kw, OH * OW
         x = np.ascontiguousarray(x)
         w = np.ascontiguousarray(w)
-        cols = np.empty((C * kh * kw, N, OH, OW), dtype=x.dtype)
+        keep_cols = ctx.needs_input_grad[1]       # dW needs the columns; then backward owns them
+        cols = _scratch.take((C * kh * kw, N, OH, OW), x.dtype)
         _cim2col.im2col(x, cols, kh, kw, sh, sw, pt, pl, dh, dw, threads_for(cols.size, _IM2COL_THRESHOLD))
         out = np.empty((N, O, OH, OW), dtype=x.dtype)
         beta = 0.0
@@ -50,8 +78,11 @@ class Conv2d(Function):
                cols.reshape(g, Kg, N, P).transpose(0, 2, 1, 3),              # cols[g, n]
                out.reshape(N, g, Og, P).transpose(1, 0, 2, 3), beta=beta)    # out[n, g]
         ctx.geom = (x.shape, stride, padding, dilation, groups, b is not None)
-        # cols is what dW needs; saved tensors are freed with the graph (retain_graph keeps them).
-        ctx.save_for_backward(w, cols if ctx.needs_input_grad[1] else None)
+        # cols is what dW needs; saved tensors are freed with the graph (retain_graph keeps them,
+        # so a saved cols is never handed back to the scratch pool).
+        ctx.save_for_backward(w, cols if keep_cols else None)
+        if not keep_cols:
+            _scratch.give(cols)
         return out
 
     @staticmethod
@@ -67,15 +98,20 @@ class Conv2d(Function):
             gb = gout.sum(axis=(0, 2, 3))
         if needs[0] or needs[1]:
             # (N, O, P) -> (g, Og, N·P): puts the image sum inside one GEMM's K loop.
-            gT = np.ascontiguousarray(gout.reshape(N, g, Og, P).transpose(1, 2, 0, 3)).reshape(g, Og, N * P)
+            gT = _scratch.take((g, Og, N, P), gout.dtype)
+            np.copyto(gT, gout.reshape(N, g, Og, P).transpose(1, 2, 0, 3))
+            gT = gT.reshape(g, Og, N * P)
         if needs[1]:
             cols = cols.reshape(g, Kg, N * P)
             gw = mm(gT, cols.transpose(0, 2, 1)).reshape(w.shape)             # NT
         if needs[0]:
-            gcols = np.empty((C * kh * kw, N, OH, OW), dtype=gout.dtype)
+            gcols = _scratch.take((C * kh * kw, N, OH, OW), gout.dtype)
             mm(w.reshape(g, Og, Kg).transpose(0, 2, 1), gT, gcols.reshape(g, Kg, N * P))   # TN
             gx = np.empty((N, C, H, W), dtype=gout.dtype)
             _cim2col.col2im(gcols, gx, kh, kw, sh, sw, pt, pl, dh, dw, threads_for(gcols.size, _IM2COL_THRESHOLD))
+            _scratch.give(gcols)
+        if needs[0] or needs[1]:
+            _scratch.give(gT.reshape(g, Og, N, P))
         return gx, gw, gb
 
 
