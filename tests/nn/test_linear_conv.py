@@ -311,3 +311,21 @@ def test_conv2d_bit_identical_at_1_and_2_threads():
         outs.append([t.detach().numpy().copy() for t in (y, x.grad, m.weight.grad, m.bias.grad)])
     for a, b in zip(*outs):
         np.testing.assert_array_equal(a, b)
+
+
+def test_conv2d_retain_graph_survives_other_convs():
+    """Saved columns are never recycled: a second backward through a retained graph, after other
+    convolutions ran in between, gives the same gradients."""
+    rng = np.random.default_rng(9)
+    x = _t(rng.standard_normal((2, 3, 9, 9)), True)
+    m = nn.Conv2d(3, 4, 3, padding=1, dtype=np.float64)
+    y = m(x)
+    g = _t(rng.standard_normal(y.shape))
+    y.backward(g, retain_graph=True)
+    first = (x.grad.numpy().copy(), m.weight.grad.numpy().copy())
+    for _ in range(3):            # same shapes: would reuse any buffer handed back to the pool
+        m(_t(rng.standard_normal((2, 3, 9, 9)), True)).sum().backward()
+    x.grad = m.weight.grad = None
+    y.backward(g)
+    np.testing.assert_array_equal(x.grad.numpy(), first[0])
+    np.testing.assert_array_equal(m.weight.grad.numpy(), first[1])
