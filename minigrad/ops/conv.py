@@ -13,7 +13,7 @@ import threading
 import numpy as np
 
 from .._C import im2col as _cim2col
-from .._parallel import get_num_threads, threads_for
+from .._parallel import threads_for
 from ..autograd.function import Function
 from .linalg import mm
 
