@@ -3,7 +3,7 @@
 torch.matmul, interleaved in one process (benchmarks/common.py). Threads: set_threads(n) gives all
 three libraries n threads (threadpoolctl for OpenBLAS).
 
-`python -m benchmarks.cases.gemm [--quick] [--isa baseline]` prints GFLOP/s for t1 and t2;
+`python -m benchmarks.cases.gemm [--quick] [--isa baseline] [--threads 1,2]` prints GFLOP/s;
 `--threshold` sweeps the size below which the GEMM stays on one thread.
 """
 import statistics
@@ -93,7 +93,10 @@ def main(argv):
     print("| t | shape | minigrad.matmul | kernel only | numpy | torch | matmul × numpy | kernel × numpy "
           "| matmul × torch |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for threads in (1, 2):
+    threads_list = (1, 2)
+    if "--threads" in argv:
+        threads_list = tuple(int(t) for t in argv[argv.index("--threads") + 1].split(","))
+    for threads in threads_list:
         set_threads(threads)
         for case in cases(quick):
             case.check()
