@@ -20,11 +20,14 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+# benchmarks.common first: it bounds the OpenMP/OpenBLAS spin-waits, which only works before
+# numpy (OpenBLAS) and the OpenMP runtime are loaded.
+from benchmarks.common import run_case, set_threads, torch  # noqa: E402,I001
+from benchmarks import cases as cases_pkg  # noqa: E402
+
 import numpy as np  # noqa: E402
 
 import minigrad  # noqa: E402
-from benchmarks import cases as cases_pkg  # noqa: E402
-from benchmarks.common import run_case, set_threads, threadpool_limits, torch  # noqa: E402
 
 FAMILY_ORDER = ["gemm", "conv", "pooling", "activations", "overhead", "training"]
 

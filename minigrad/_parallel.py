@@ -14,8 +14,10 @@ from ._C import parallel as _cparallel
 
 OPENMP = _cparallel.openmp_enabled()
 
-# Elements below which an element-wise kernel stays on one thread (see benchmarks/).
-ELEMENTWISE_THRESHOLD = 1 << 15
+# Elements below which an element-wise kernel stays on one thread. Measured (relu, float32, quiet
+# 2-core Zen VM): 16k elements t1 4.2 us vs t2 5.2 us; 32k 11.4 vs 9.7; 64k 21.4 vs 16.4. The
+# crossover is ~32k; 64k leaves a margin for a busy machine, where waking a thread costs more.
+ELEMENTWISE_THRESHOLD = 1 << 16
 
 
 def _default_threads():
