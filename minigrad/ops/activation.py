@@ -33,38 +33,35 @@ def _output(x, inplace):
 
 # ***** smooth activations: backward from the saved output *****
 
-class Sigmoid(Function):
+class _FromOutput(Function):
+    """An activation whose derivative is cheapest from its output y (saved instead of x)."""
+    forward_kernel = backward_kernel = None
+
+    @classmethod
+    def forward(cls, ctx, x):
+        out = np.empty(x.shape, dtype=x.dtype)
+        cls.forward_kernel(_flat(x), out.reshape(-1), threads_for(x.size))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        out, = ctx.saved_tensors
+        dx = np.empty(out.shape, dtype=out.dtype)
+        type(ctx).backward_kernel(_grad(g, out), out.reshape(-1), dx.reshape(-1), threads_for(out.size))
+        return dx
+
+
+class Sigmoid(_FromOutput):
     """y = 1 / (1 + e^-x); dy/dx = y (1 - y)."""
-    @staticmethod
-    def forward(ctx, x):
-        out = np.empty(x.shape, dtype=x.dtype)
-        _act.sigmoid_forward(_flat(x), out.reshape(-1), threads_for(x.size))
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        out, = ctx.saved_tensors
-        dx = np.empty(out.shape, dtype=out.dtype)
-        _act.sigmoid_backward(_grad(g, out), out.reshape(-1), dx.reshape(-1), threads_for(out.size))
-        return dx
+    forward_kernel = staticmethod(_act.sigmoid_forward)
+    backward_kernel = staticmethod(_act.sigmoid_backward)
 
 
-class Tanh(Function):
+class Tanh(_FromOutput):
     """y = tanh x; dy/dx = 1 - y^2."""
-    @staticmethod
-    def forward(ctx, x):
-        out = np.empty(x.shape, dtype=x.dtype)
-        _act.tanh_forward(_flat(x), out.reshape(-1), threads_for(x.size))
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        out, = ctx.saved_tensors
-        dx = np.empty(out.shape, dtype=out.dtype)
-        _act.tanh_backward(_grad(g, out), out.reshape(-1), dx.reshape(-1), threads_for(out.size))
-        return dx
+    forward_kernel = staticmethod(_act.tanh_forward)
+    backward_kernel = staticmethod(_act.tanh_backward)
 
 
 # ***** piecewise-linear activations *****

@@ -1,13 +1,7 @@
 """Conv2d (https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html)."""
-import math
-
-import numpy as np
-
 from .. import functional as F
-from .. import init
 from ..functional._linear import _conv_pair, _pad_mode, same_padding
-from ..parameter import Parameter
-from .linear import _check_sizes
+from .linear import _init_weight_and_bias, reset_weight_and_bias
 from .module import Module
 
 __all__ = ["Conv2d"]
@@ -59,24 +53,10 @@ class Conv2d(Module):
         else:
             pads = (padding[0], padding[0], padding[1], padding[1])
         self._reversed_padding_repeated_twice = (pads[2], pads[3], pads[0], pads[1])
-        shape = [out_channels, in_channels // groups, *kernel_size]
-        _check_sizes(shape)
-        dtype = np.dtype(dtype or np.float32)
-        self.weight = Parameter(np.empty(shape, dtype=dtype))
-        if bias:
-            self.bias = Parameter(np.empty(out_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _init_weight_and_bias(self, (out_channels, in_channels // groups, *kernel_size), bias, dtype)
 
     def reset_parameters(self):
-        # As Linear: kaiming_uniform_(a=√5) is U(±1/√fan_in), fan_in = C_in/groups·kH·kW.
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        reset_weight_and_bias(self.weight, self.bias)
 
     def forward(self, input):
         if self.padding_mode != "zeros":
