@@ -17,6 +17,7 @@ import numpy as np
 from cython.parallel cimport prange
 from libc.stdint cimport int64_t
 from libc.math cimport INFINITY
+from libc.string cimport memset
 
 from _fused cimport real_t
 from _openmp cimport minigrad_cpu_has
@@ -39,6 +40,10 @@ cdef extern from "pool_kernels.h" nogil:
                                 int64_t OW, int64_t oh0, int64_t oh1, int64_t ow0, int64_t ow1)
     void mg_pool_avg_k3s2p1_f64(int isa, const double *inp, double *out, double div, int64_t W,
                                 int64_t OW, int64_t oh0, int64_t oh1, int64_t ow0, int64_t ow1)
+    void mg_pool_max_bwd_k2s2_f32(int isa, const float *go, const int64_t *idx, float *gi, int64_t W,
+                                  int64_t OW, int64_t oh1, int64_t ow1)
+    void mg_pool_max_bwd_k2s2_f64(int isa, const double *go, const int64_t *idx, double *gi, int64_t W,
+                                  int64_t OW, int64_t oh1, int64_t ow1)
 
 
 # ***** ISA selection *****
@@ -195,29 +200,112 @@ def max_pool2d_forward(const real_t[:, :, ::1] x, real_t[:, :, ::1] out, int64_t
                        &g, fast, isa_)
 
 
-def max_pool2d_backward(const real_t[:, :, ::1] grad_out, const int64_t[:, :, ::1] indices,
-                        real_t[:, :, ::1] grad_in, int num_threads):
-    """grad_in[p].flat[indices[p, i]] += grad_out[p].flat[i] (NumPy: np.add.at), skipping indices
-    outside [0, H*W); grad_in must be zero on entry."""
-    cdef Py_ssize_t p, i, P = grad_out.shape[0]
-    cdef int64_t L = grad_out.shape[1] * grad_out.shape[2], HW = grad_in.shape[1] * grad_in.shape[2]
-    cdef int64_t k
-    cdef const real_t *go
-    cdef const int64_t *ix
-    cdef real_t *gi
-    if P == 0 or L == 0:
+cdef inline bint _windows_disjoint(Geom *g) noexcept nogil:
+    """True when every input element lies in at most one window (stride >= dilated extent) and
+    every window has an in-bounds tap (H >= dH and W >= dW: the first window's first in-bounds
+    tap sits below d), so every index the forward stores is a tap of its own window."""
+    return (g.sH >= (g.kH - 1) * g.dH + 1 and g.sW >= (g.kW - 1) * g.dW + 1
+            and g.H >= g.dH and g.W >= g.dW)
+
+
+cdef inline void _max_bwd_disjoint_rows(const real_t *go, const int64_t *ix, real_t *gi, Geom *g,
+                                        const int64_t *cmap, int64_t r0, int64_t r1,
+                                        int64_t c0) noexcept nogil:
+    """Rows [r0, r1) x columns [c0, W) of one grad plane, disjoint windows: an element gets its
+    window's gradient when the window's index names it, else 0 (also when no window covers it).
+    cmap[c] = the output column whose window has column c as a tap, or -1. Indices outside the
+    plane match no element, so they are dropped (SPEC #114216). `zero + g` reproduces the
+    scatter's 0 + g bit for bit (-0.0 -> +0.0)."""
+    cdef int64_t r, c, t, oh, o, k
+    cdef real_t zero = 0
+    for r in range(r0, r1):
+        t = r + g.pH
+        oh = t // g.sH
+        t = t - oh * g.sH
+        if oh >= g.OH or t % g.dH != 0 or t // g.dH >= g.kH:   # row is no window's tap row
+            for c in range(c0, g.W):
+                gi[r * g.W + c] = 0
+            continue
+        for c in range(c0, g.W):
+            o = cmap[c]
+            k = r * g.W + c
+            if o >= 0 and ix[oh * g.OW + o] == k:
+                gi[k] = zero + go[oh * g.OW + o]
+            else:
+                gi[k] = 0
+
+
+cdef inline void _max_bwd_disjoint_plane(const real_t *go, const int64_t *ix, real_t *gi, Geom *g,
+                                         const int64_t *cmap, int fast, int isa) noexcept nogil:
+    cdef int64_t h1, w1
+    if fast != FAST_K2S2:
+        _max_bwd_disjoint_rows(go, ix, gi, g, cmap, 0, g.H, 0)
         return
+    # k2s2 interior: whole 2x2 windows, rows [0, 2*h1) x cols [0, 2*w1); the rest (odd last
+    # row/col, ceil_mode's partial windows) through the generic row loop
+    h1 = _interior_hi(g.H, g.OH, 2, 2, 0, 1, 0)
+    w1 = _interior_hi(g.W, g.OW, 2, 2, 0, 1, 0)
+    if real_t is float:
+        mg_pool_max_bwd_k2s2_f32(isa, go, ix, gi, g.W, g.OW, h1, w1)
+    else:
+        mg_pool_max_bwd_k2s2_f64(isa, go, ix, gi, g.W, g.OW, h1, w1)
+    if 2 * w1 < g.W:
+        _max_bwd_disjoint_rows(go, ix, gi, g, cmap, 0, 2 * h1, 2 * w1)
+    _max_bwd_disjoint_rows(go, ix, gi, g, cmap, 2 * h1, g.H, 0)
+
+
+cdef inline void _max_bwd_scatter_plane(const real_t *go, const int64_t *ix, real_t *gi,
+                                        int64_t L, int64_t HW) noexcept nogil:
+    """Zero the plane, then gi[ix[i]] += go[i]: the zero fill runs in the thread that scatters
+    right after it, on cache-warm memory, instead of as a separate full-tensor np.zeros pass."""
+    cdef int64_t i, k
+    memset(gi, 0, HW * sizeof(real_t))
+    for i in range(L):
+        k = ix[i]
+        # NOTE: windows with no in-bounds tap (dilation + padding, torch #114216) carry an
+        # index outside the plane; torch writes there, we skip it.
+        if 0 <= k < HW:
+            gi[k] = gi[k] + go[i]
+
+
+def max_pool2d_backward(const real_t[:, :, ::1] grad_out, const int64_t[:, :, ::1] indices,
+                        real_t[:, :, ::1] grad_in, int kH, int kW, int sH, int sW, int pH, int pW,
+                        int dH, int dW, int num_threads):
+    """grad_in[p].flat[indices[p, i]] += grad_out[p].flat[i] over a zero grad_in (NumPy:
+    np.add.at), skipping indices outside [0, H*W). Writes every element of grad_in (it may be
+    uninitialised). indices must come from max_pool2d_forward with the same geometry: when the
+    windows are disjoint each element is computed from its own window's index (one pass, no
+    zero fill); otherwise each plane is zeroed and scattered into."""
+    cdef Geom g = _geom(grad_in.shape[1], grad_in.shape[2], grad_out.shape[1], grad_out.shape[2],
+                        kH, kW, sH, sW, pH, pW, dH, dW)
+    cdef Py_ssize_t p, P = grad_out.shape[0]
+    cdef int64_t L = g.OH * g.OW, HW = g.H * g.W, c, t, o
+    cdef int fast = _fast_kind(&g), isa_ = _isa
+    cdef bint disjoint = _windows_disjoint(&g)
+    cdef int64_t[::1] cmap
+    cdef const int64_t *cm = NULL
+    if P == 0 or HW == 0:
+        return
+    if L == 0:
+        grad_in[...] = 0
+        return
+    if disjoint:
+        cmap = np.full(g.W, -1, dtype=np.int64)   # shared by all planes (read-only in the loop)
+        for c in range(g.W):
+            t = c + g.pW
+            o = t // g.sW
+            t = t - o * g.sW
+            if o < g.OW and t % g.dW == 0 and t // g.dW < g.kW:
+                cmap[c] = o
+        cm = &cmap[0]
     with nogil:
         for p in prange(P, num_threads=num_threads, use_threads_if=num_threads > 1, schedule="static"):
-            go = &grad_out[p, 0, 0]
-            ix = &indices[p, 0, 0]
-            gi = &grad_in[p, 0, 0]
-            for i in range(L):
-                k = ix[i]
-                # NOTE: windows with no in-bounds tap (dilation + padding, torch #114216) carry an
-                # index outside the plane; torch writes there, we skip it.
-                if 0 <= k < HW:
-                    gi[k] = gi[k] + go[i]
+            if disjoint:
+                _max_bwd_disjoint_plane(&grad_out[p, 0, 0], &indices[p, 0, 0], &grad_in[p, 0, 0],
+                                        &g, cm, fast, isa_)
+            else:
+                _max_bwd_scatter_plane(&grad_out[p, 0, 0], &indices[p, 0, 0], &grad_in[p, 0, 0],
+                                       L, HW)
 
 
 # ***** average pool *****
@@ -317,6 +405,8 @@ cdef inline void _avg_backward_plane(const real_t *go, real_t *gi, Geom *g, int6
     cdef int64_t oh, ow, r, c
     cdef Window w
     cdef real_t delta
+    # zero fill here, per plane, right before the scatter (cache-warm) instead of np.zeros
+    memset(gi, 0, g.H * g.W * sizeof(real_t))
     for oh in range(g.OH):
         for ow in range(g.OW):
             w = _avg_window(g, oh, ow, cip, dov)
@@ -330,11 +420,15 @@ def avg_pool2d_backward(const real_t[:, :, ::1] grad_out, real_t[:, :, ::1] grad
                         int sH, int sW, int pH, int pW, bint count_include_pad,
                         long long divisor_override, int num_threads):
     """grad_in[p, window ∩ input] += grad_out[p, oh, ow] / divisor for every output, in output
-    order (torch's cpu_avg_pool_backward); grad_in must be zero on entry."""
+    order (torch's cpu_avg_pool_backward) over a zero grad_in; every element is written (each
+    plane is zeroed first), so grad_in may be uninitialised."""
     cdef Geom g = _geom(grad_in.shape[1], grad_in.shape[2], grad_out.shape[1], grad_out.shape[2],
                         kH, kW, sH, sW, pH, pW, 1, 1)
     cdef Py_ssize_t p, P = grad_out.shape[0]
-    if P == 0 or g.OH == 0 or g.OW == 0:
+    if P == 0 or g.H == 0 or g.W == 0:
+        return
+    if g.OH == 0 or g.OW == 0:
+        grad_in[...] = 0
         return
     with nogil:
         for p in prange(P, num_threads=num_threads, use_threads_if=num_threads > 1, schedule="static"):

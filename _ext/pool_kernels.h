@@ -6,6 +6,10 @@
  * (stride-2 loads become load + permute). Border outputs are left to the generic loop in
  * pool.pyx, which shares its per-window helper with the generic path.
  *
+ * max_bwd_k2s2 is the backward counterpart: it writes the interior rows/cols of a grad plane
+ * window by window (k2s2 windows are disjoint), g at the stored index and 0 elsewhere, so the
+ * backward needs neither np.zeros nor a scatter.
+ *
  * Semantics are torch's cpu_max_pool / cpu_avg_pool exactly: scan the window row-major,
  * take a tap when `v > m || v != v` (ties keep the first maximum, NaN wins and the last NaN's
  * index is kept); average = (row-major sum) / divisor.

@@ -111,6 +111,32 @@ MG_POOL_INLINE void MG_FN(avg_k3s2p1_body)(const MG_T *restrict in, MG_T *restri
     }
 }
 
+/* ---- max 2x2 s2 p0 backward, window-local (non-overlapping windows) ----
+ * Writes input rows [0, 2*oh1) x columns [0, 2*ow1) of one plane completely: each input
+ * element belongs to exactly one window, so it gets that window's gradient if the window's
+ * stored index names it and 0 otherwise -- no zero fill, no scatter, one pass. The comparison
+ * also drops indices outside the plane (SPEC #114216) since no tap has such an index.
+ * `zero + g` (not g) keeps the scatter's `0 + g` result bit for bit: it turns -0.0 into +0.0. */
+MG_POOL_INLINE void MG_FN(max_bwd_k2s2_body)(const MG_T *restrict go, const int64_t *restrict idx,
+        MG_T *restrict gi, int64_t W, int64_t OW, int64_t oh1, int64_t ow1)
+{
+    const MG_T zero = 0;
+    for (int64_t oh = 0; oh < oh1; ++oh) {
+        const MG_T *g = go + oh * OW;
+        const int64_t *ix = idx + oh * OW;
+        MG_T *d0 = gi + 2 * oh * W, *d1 = d0 + W;
+        const int64_t b0 = 2 * oh * W, b1 = b0 + W;
+        for (int64_t ow = 0; ow < ow1; ++ow) {
+            const int64_t k = ix[ow], x = 2 * ow;
+            const MG_T v = zero + g[ow];
+            d0[x] = (k == b0 + x) ? v : zero;
+            d0[x + 1] = (k == b0 + x + 1) ? v : zero;
+            d1[x] = (k == b1 + x) ? v : zero;
+            d1[x + 1] = (k == b1 + x + 1) ? v : zero;
+        }
+    }
+}
+
 /* ---- per-ISA instances and the run-time switch (isa: 0 baseline, 1 AVX2+FMA) ---- */
 #define MG_POOL_MAX_ARGS const MG_T *restrict in, MG_T *restrict out, int64_t *restrict idx, \
     int64_t W, int64_t OW, int64_t oh0, int64_t oh1, int64_t ow0, int64_t ow1
@@ -118,6 +144,9 @@ MG_POOL_INLINE void MG_FN(avg_k3s2p1_body)(const MG_T *restrict in, MG_T *restri
 #define MG_POOL_AVG_ARGS const MG_T *restrict in, MG_T *restrict out, MG_T div, \
     int64_t W, int64_t OW, int64_t oh0, int64_t oh1, int64_t ow0, int64_t ow1
 #define MG_POOL_AVG_PASS in, out, div, W, OW, oh0, oh1, ow0, ow1
+#define MG_POOL_MAXBWD_ARGS const MG_T *restrict go, const int64_t *restrict idx, \
+    MG_T *restrict gi, int64_t W, int64_t OW, int64_t oh1, int64_t ow1
+#define MG_POOL_MAXBWD_PASS go, idx, gi, W, OW, oh1, ow1
 
 #define MG_POOL_INSTANCES(name, ARGS, PASS)                                              \
     static void MG_FN(name##_base)(ARGS) { MG_FN(name##_body)(PASS); }                  \
@@ -131,11 +160,14 @@ MG_POOL_INSTANCES(max_k2s2, MG_POOL_MAX_ARGS, MG_POOL_MAX_PASS)
 MG_POOL_INSTANCES(max_k3s2p1, MG_POOL_MAX_ARGS, MG_POOL_MAX_PASS)
 MG_POOL_INSTANCES(avg_k2s2, MG_POOL_AVG_ARGS, MG_POOL_AVG_PASS)
 MG_POOL_INSTANCES(avg_k3s2p1, MG_POOL_AVG_ARGS, MG_POOL_AVG_PASS)
+MG_POOL_INSTANCES(max_bwd_k2s2, MG_POOL_MAXBWD_ARGS, MG_POOL_MAXBWD_PASS)
 
 #undef MG_POOL_INSTANCES
 #undef MG_POOL_MAX_ARGS
 #undef MG_POOL_MAX_PASS
 #undef MG_POOL_AVG_ARGS
 #undef MG_POOL_AVG_PASS
+#undef MG_POOL_MAXBWD_ARGS
+#undef MG_POOL_MAXBWD_PASS
 #undef MG_TAKE
 #undef MG_TAKE_NOIDX

@@ -37,6 +37,7 @@ class MaxPool2d(Function):
             idx = idx.reshape(lead + (OH, OW))
             ctx.save_for_backward(idx)
             ctx.in_shape = x.shape
+            ctx.geom = (*kernel, *stride, *padding, *dilation)
         if not return_indices:
             return out
         ctx.mark_non_differentiable(idx)
@@ -47,8 +48,10 @@ class MaxPool2d(Function):
         idx, = ctx.saved_tensors
         H, W = ctx.in_shape[-2:]
         gp = _planes(grad)
-        grad_in = np.zeros((gp.shape[0], H, W), dtype=grad.dtype)
-        _K.max_pool2d_backward(gp, _planes(idx), grad_in, threads_for(grad_in.size, ELEMENTWISE_THRESHOLD))
+        # np.empty: the kernel writes every element (no separate zero-fill pass over the tensor)
+        grad_in = np.empty((gp.shape[0], H, W), dtype=grad.dtype)
+        _K.max_pool2d_backward(gp, _planes(idx), grad_in, *ctx.geom,
+                               threads_for(grad_in.size, ELEMENTWISE_THRESHOLD))
         return grad_in.reshape(ctx.in_shape)
 
 
@@ -72,7 +75,7 @@ class AvgPool2d(Function):
         kernel, stride, padding, cip, dov = ctx.args
         H, W = ctx.in_shape[-2:]
         gp = _planes(grad)
-        grad_in = np.zeros((gp.shape[0], H, W), dtype=grad.dtype)
+        grad_in = np.empty((gp.shape[0], H, W), dtype=grad.dtype)   # the kernel zeroes per plane
         _K.avg_pool2d_backward(gp, grad_in, *kernel, *stride, *padding, cip, dov,
                                threads_for(grad_in.size, ELEMENTWISE_THRESHOLD))
         return grad_in.reshape(ctx.in_shape)

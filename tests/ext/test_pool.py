@@ -98,12 +98,13 @@ def test_max_pool_matches_reference(g, isa):
             out2 = np.full((3, OH, OW), 7, dtype)
             K.max_pool2d_forward(x, out2, None, *geom, nt)   # values-only path
             _equal(out2, out, f"{kind} values without indices")
-            grad = np.zeros((3, H, W), dtype)
-            K.max_pool2d_backward(go, idx, grad, nt)
+            grad = np.full((3, H, W), 7, dtype)   # the kernel must write every element
+            K.max_pool2d_backward(go, idx, grad, *geom, nt)
             if dtype == np.float64:
                 _equal(grad, want_grad, f"{kind} grad")
             else:
                 np.testing.assert_allclose(grad, want_grad, rtol=1e-6, err_msg=f"{kind} grad")
+                _equal(grad, ref.max_pool2d_backward(go, want_idx, H, W), f"{kind} grad (float32 ref)")
 
 
 def test_max_pool_window_without_in_bounds_tap():
@@ -116,12 +117,64 @@ def test_max_pool_window_without_in_bounds_tap():
     guard = np.full(12, 5.0)            # grad plane followed by sentinel memory
     grad = guard[:4].reshape(1, 2, 2)
     grad[...] = 0
-    K.max_pool2d_backward(np.ones((1, 1, 1)), idx, grad, 1)
+    K.max_pool2d_backward(np.ones((1, 1, 1)), idx, grad, 2, 2, 1, 1, 1, 1, 3, 3, 1)
     assert not grad.any() and (guard[4:] == 5.0).all()
     bad = np.array([[[-1, 4], [3, 100]]], np.int64)   # negative and too large are skipped too
-    grad2 = np.zeros((1, 2, 2))
-    K.max_pool2d_backward(np.ones((1, 2, 2)), bad, grad2, 2)
+    grad2 = np.full((1, 2, 2), 9.0)
+    K.max_pool2d_backward(np.ones((1, 2, 2)), bad, grad2, 2, 2, 1, 1, 0, 0, 1, 1, 2)   # scatter path
     _equal(grad2, np.array([[[0, 0], [0, 1.0]]]), "only index 3 lands")
+
+
+@pytest.mark.parametrize("geom", [(2, 2, 2, 2, 0, 0, 1, 1), (2, 3, 3, 3, 1, 1, 2, 1)])
+def test_max_pool_backward_disjoint_drops_out_of_plane_index(geom, dtype, isa):
+    """Disjoint windows take the window-local path: an index outside the plane matches no
+    element (dropped, like the scatter skips it), nothing outside grad_in is written."""
+    H, W = 5, 7
+    OH = ref.pool_out_size(H, geom[0], geom[2], geom[4], geom[6], True)
+    OW = ref.pool_out_size(W, geom[1], geom[3], geom[5], geom[7], True)
+    x = np.random.default_rng(0).standard_normal((2, H, W)).astype(dtype)
+    out, idx = np.empty((2, OH, OW), dtype), np.empty((2, OH, OW), np.int64)
+    K.max_pool2d_forward(x, out, idx, *geom, 1)
+    idx[0, 0, 0], idx[1, -1, -1] = -1, H * W + 3
+    go = np.ones((2, OH, OW), dtype)
+    guard = np.full(2 * H * W + 8, 5, dtype)
+    grad = guard[:2 * H * W].reshape(2, H, W)
+    K.max_pool2d_backward(go, idx, grad, *geom, 2)
+    _equal(grad, ref.max_pool2d_backward(go, idx, H, W), "out-of-plane indices dropped")
+    assert (guard[2 * H * W:] == 5).all()
+
+
+# disjoint windows (stride >= dilated kernel) beyond k2s2, with remainder rows/cols, padding,
+# dilation, ceil_mode, and H < dH (a window with no in-bounds tap -> scatter fallback)
+DISJOINT = [((H, W), k, s, p, d, ceil)
+            for (H, W) in [(5, 5), (6, 7), (9, 8), (1, 3), (2, 2), (11, 10), (3, 17)]
+            for k, s, p, d in [((2, 2), (2, 2), (0, 0), (1, 1)), ((2, 2), (3, 3), (0, 0), (1, 1)),
+                               ((3, 2), (3, 2), (1, 1), (1, 1)), ((2, 2), (3, 2), (1, 0), (2, 1)),
+                               ((1, 1), (2, 3), (0, 0), (1, 1)), ((2, 3), (4, 5), (1, 1), (3, 2)),
+                               ((3, 3), (3, 3), (1, 1), (1, 1))]
+            for ceil in (False, True)]
+DISJOINT = [dict(HW=c[0], k=c[1], s=c[2], p=c[3], d=c[4], ceil=c[5]) for c in DISJOINT
+            if _valid(*c[0], *c[1:])]
+
+
+@pytest.mark.parametrize("g", DISJOINT, ids=_ids(DISJOINT))
+def test_max_pool_backward_disjoint_windows(g, isa):
+    rng = np.random.default_rng(1)
+    (H, W), (kH, kW), (sH, sW), (pH, pW), (dH, dW) = g["HW"], g["k"], g["s"], g["p"], g["d"]
+    OH, OW = _valid(H, W, g["k"], g["s"], g["p"], g["d"], g["ceil"])
+    geom = (kH, kW, sH, sW, pH, pW, dH, dW)
+    for kind, dtype, nt in itertools.product(("random", "ties", "nan"), (np.float32, np.float64), (1, 2)):
+        x = _data(kind, (3, H, W), dtype, rng)
+        _, want_idx = ref.max_pool2d_forward(x, OH, OW, *geom)
+        go = rng.uniform(-1.5, 1.5, size=(3, OH, OW)).astype(dtype)
+        go.flat[::3] = -0.0   # the scatter gives 0 + -0.0 = +0.0; the window-local path must too
+        go.flat[1::5] = np.nan
+        idx = np.empty((3, OH, OW), np.int64)
+        K.max_pool2d_forward(x, np.empty((3, OH, OW), dtype), idx, *geom, nt)
+        grad = np.full((3, H, W), 7, dtype)
+        K.max_pool2d_backward(go, idx, grad, *geom, nt)
+        want = ref.max_pool2d_backward(go, want_idx, H, W)
+        assert grad.tobytes() == want.tobytes(), f"{kind} {dtype.__name__} t{nt}"   # signed zeros too
 
 
 # ***** average pool *****
@@ -142,7 +195,7 @@ def test_avg_pool_matches_reference(g, isa):
             # same summation order as the reference (and torch): equal, not just close
             _equal(out, want, f"{kind} cip={cip} dov={dov} forward")
             want_grad = ref.avg_pool2d_backward(go, H, W, *args, dov)
-            grad = np.zeros((2, H, W), dtype)
+            grad = np.full((2, H, W), 7, dtype)   # the kernel zeroes each plane itself
             K.avg_pool2d_backward(go, grad, *args, dov or 0, nt)
             _equal(grad, want_grad, f"{kind} cip={cip} dov={dov} backward")
 
@@ -179,7 +232,8 @@ def test_max_unpool_last_invalid(num_threads):
 
 
 # ***** determinism and dispatch *****
-@pytest.mark.parametrize("geom", [(2, 2, 2, 2, 0, 0, 1, 1), (3, 3, 2, 2, 1, 1, 1, 1), (3, 2, 1, 2, 1, 0, 2, 1)])
+@pytest.mark.parametrize("geom", [(2, 2, 2, 2, 0, 0, 1, 1), (3, 3, 2, 2, 1, 1, 1, 1), (3, 2, 1, 2, 1, 0, 2, 1),
+                                  (2, 2, 3, 3, 1, 1, 2, 1)])
 def test_bit_identical_one_vs_two_threads(geom, dtype, isa):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((13, 33, 35)).astype(dtype)
@@ -190,11 +244,11 @@ def test_bit_identical_one_vs_two_threads(geom, dtype, isa):
     for nt in (1, 2):
         out, idx = np.empty((13, OH, OW), dtype), np.empty((13, OH, OW), np.int64)
         K.max_pool2d_forward(x, out, idx, *geom, nt)
-        gmax = np.zeros_like(x)
-        K.max_pool2d_backward(out, idx, gmax, nt)
+        gmax = np.empty_like(x)
+        K.max_pool2d_backward(out, idx, gmax, *geom, nt)
         avg = np.empty((13, OH, OW), dtype)
         K.avg_pool2d_forward(x, avg, kH, kW, sH, sW, pH, pW, False, 0, nt)
-        gavg = np.zeros_like(x)
+        gavg = np.empty_like(x)
         K.avg_pool2d_backward(avg, gavg, kH, kW, sH, sW, pH, pW, False, 0, nt)
         unp = np.zeros((13, 33 * 35), dtype)
         K.max_unpool2d_forward(out.reshape(13, -1), idx.reshape(13, -1), unp, nt)
