@@ -174,7 +174,7 @@ def plot(report, path):
         if all("numpy_gflops" in r for r in sel):
             axes[0].plot(sizes, [r["numpy_gflops"] for r in sel], "s--", label=f"numpy t{t}")
         if all("torch_ms" in r for r in sel):
-            axes[0].plot(sizes, [r["gflops"] * r["vs_torch"] for r in sel], "^:", label=f"torch t{t}")
+            axes[0].plot(sizes, [r["gflops"] / r["vs_torch"] for r in sel], "^:", label=f"torch t{t}")   # same flops, torch time
     axes[0].set_xscale("log", base=2)
     axes[0].set_xlabel("n (n×n @ n×n, float32)")
     axes[0].set_ylabel("GFLOP/s")
