@@ -14,7 +14,7 @@ from .._parallel import get_num_threads
 from ..autograd.function import Function
 from .elementwise import unbroadcast
 
-__all__ = ["MatMul", "mm", "matmul_arrays"]
+__all__ = ["Linear", "MatMul", "mm", "matmul_arrays"]
 
 _GEMM_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -117,3 +117,33 @@ class MatMul(Function):
             gb = unbroadcast(mm(np.swapaxes(a3, -1, -2), g3).reshape(batch + (K, N)),
                              b2.shape).reshape(b.shape)
         return ga, gb
+
+
+class Linear(Function):
+    """y = x Wᵀ + b on x (*, in), W (out, in), b (out,) or None. With x₂ = x as (rows, in):
+        dx = g W (NN)    dW = gᵀ x₂ (TN: the row sum runs in the GEMM's K loop)    db = Σ_rows g"""
+    @staticmethod
+    def forward(ctx, x, w, b):
+        x2 = x.reshape(_rows(x.shape), x.shape[-1])
+        out = np.empty((x2.shape[0], w.shape[0]), dtype=x.dtype)
+        beta = 0.0
+        if b is not None:          # start from the bias; the GEMM adds x Wᵀ onto it (beta = 1)
+            out[...] = b
+            beta = 1.0
+        mm(x2, w.T, out, beta=beta)                       # NT: Wᵀ is a strided view, no copy
+        ctx.save_for_backward(x, w)
+        ctx.has_bias = b is not None
+        return out.reshape(x.shape[:-1] + (w.shape[0],))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        g2 = g.reshape(_rows(g.shape), w.shape[0])
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gx = mm(g2, w).reshape(x.shape)
+        if ctx.needs_input_grad[1]:
+            gw = mm(g2.T, x.reshape(_rows(x.shape), x.shape[-1]))
+        if ctx.has_bias and ctx.needs_input_grad[2]:
+            gb = g2.sum(axis=0)
+        return gx, gw, gb
