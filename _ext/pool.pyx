@@ -14,7 +14,7 @@ import os
 
 import numpy as np
 
-from cython.parallel cimport prange
+from cython.parallel cimport prange, threadid
 from libc.stdint cimport int64_t
 from libc.math cimport INFINITY
 from libc.string cimport memset
@@ -44,6 +44,12 @@ cdef extern from "pool_kernels.h" nogil:
                                   int64_t OW, int64_t oh1, int64_t ow1)
     void mg_pool_max_bwd_k2s2_f64(int isa, const double *go, const int64_t *idx, double *gi, int64_t W,
                                   int64_t OW, int64_t oh1, int64_t ow1)
+    void mg_pool_avg_bwd_f32(int isa, const float *go, const float *div, float *gi, float *scratch,
+                             const int64_t *owr, const int64_t *ohr, int64_t H, int64_t W,
+                             int64_t OH, int64_t OW, int hkind)
+    void mg_pool_avg_bwd_f64(int isa, const double *go, const double *div, double *gi,
+                             double *scratch, const int64_t *owr, const int64_t *ohr, int64_t H,
+                             int64_t W, int64_t OH, int64_t OW, int hkind)
 
 
 # ***** ISA selection *****
@@ -400,40 +406,67 @@ def avg_pool2d_forward(const real_t[:, :, ::1] x, real_t[:, :, ::1] out, int kH,
             _avg_plane(&x[p, 0, 0], &out[p, 0, 0], &g, fast, isa_, count_include_pad, divisor_override)
 
 
-cdef inline void _avg_backward_plane(const real_t *go, real_t *gi, Geom *g, int64_t cip,
-                                     int64_t dov) noexcept nogil:
-    cdef int64_t oh, ow, r, c
-    cdef Window w
-    cdef real_t delta
-    # zero fill here, per plane, right before the scatter (cache-warm) instead of np.zeros
-    memset(gi, 0, g.H * g.W * sizeof(real_t))
-    for oh in range(g.OH):
-        for ow in range(g.OW):
-            w = _avg_window(g, oh, ow, cip, dov)
-            delta = go[oh * g.OW + ow] / <real_t>w.div
-            for r in range(w.hs, w.he):
-                for c in range(w.ws, w.we):
-                    gi[r * g.W + c] = gi[r * g.W + c] + delta
+cdef inline void _covering_outputs(int64_t[::1] r, int64_t L, int64_t O, int64_t k, int64_t s,
+                                   int64_t p) noexcept:
+    """r[i], r[L + i] = the outputs [lo, hi) whose window (o*s - p + [0, k)) covers input i:
+    lo = ceil((i + p - k + 1) / s), hi = floor((i + p) / s) + 1, clipped to [0, O). Numerators
+    are kept non-negative (cdivision truncates)."""
+    cdef int64_t i, n, lo, hi
+    for i in range(L):
+        n = i + p - k + 1
+        lo = (n + s - 1) // s if n > 0 else 0
+        hi = min((i + p) // s + 1, O)
+        r[i] = lo
+        r[L + i] = hi if hi > lo else lo
 
 
 def avg_pool2d_backward(const real_t[:, :, ::1] grad_out, real_t[:, :, ::1] grad_in, int kH, int kW,
                         int sH, int sW, int pH, int pW, bint count_include_pad,
                         long long divisor_override, int num_threads):
-    """grad_in[p, window ∩ input] += grad_out[p, oh, ow] / divisor for every output, in output
-    order (torch's cpu_avg_pool_backward) over a zero grad_in; every element is written (each
-    plane is zeroed first), so grad_in may be uninitialised."""
+    """grad_in[p, y, x] = sum of grad_out[p, oh, ow] / divisor(oh, ow) over the windows that
+    contain (y, x) (the adjoint of the forward; torch scatters the same terms in output order,
+    so sums of several terms may differ in the last bits). A gather: every element of grad_in is
+    written once (0 where no window reaches), so grad_in may be uninitialised."""
     cdef Geom g = _geom(grad_in.shape[1], grad_in.shape[2], grad_out.shape[1], grad_out.shape[2],
                         kH, kW, sH, sW, pH, pW, 1, 1)
     cdef Py_ssize_t p, P = grad_out.shape[0]
+    cdef int isa_ = _isa, nt = max(num_threads, 1), t, hkind = 0
+    cdef int64_t oh, ow
+    cdef real_t[::1] div
+    cdef real_t[:, ::1] scratch
+    cdef int64_t[::1] owr, ohr
+    cdef real_t *sc
     if P == 0 or g.H == 0 or g.W == 0:
         return
     if g.OH == 0 or g.OW == 0:
         grad_in[...] = 0
         return
+    dt = np.float32 if real_t is float else np.float64
+    # divisor of every output and the covering-output ranges of every input row/column: the
+    # same for all planes, so computed once here rather than per window per plane
+    div = np.empty(g.OH * g.OW, dt)
+    for oh in range(g.OH):
+        for ow in range(g.OW):
+            div[oh * g.OW + ow] = <real_t>_avg_window(&g, oh, ow, count_include_pad,
+                                                      divisor_override).div
+    owr = np.empty(2 * g.W, np.int64)
+    ohr = np.empty(2 * g.H, np.int64)
+    _covering_outputs(owr, g.W, g.OW, g.kW, g.sW, g.pW)
+    _covering_outputs(ohr, g.H, g.OH, g.kH, g.sH, g.pH)
+    scratch = np.empty((nt, g.OW + g.OH * g.W), dt)   # one row per thread
+    # column patterns the kernel expands without the per-column ranges (vectorised)
+    if g.sW == 2 and ((g.kW == 2 and g.pW == 0) or (g.kW == 3 and g.pW == 1)):
+        hkind = g.kW - 1
     with nogil:
         for p in prange(P, num_threads=num_threads, use_threads_if=num_threads > 1, schedule="static"):
-            _avg_backward_plane(&grad_out[p, 0, 0], &grad_in[p, 0, 0], &g, count_include_pad,
-                                divisor_override)
+            t = threadid()
+            sc = &scratch[t, 0]
+            if real_t is float:
+                mg_pool_avg_bwd_f32(isa_, &grad_out[p, 0, 0], &div[0], &grad_in[p, 0, 0], sc,
+                                    &owr[0], &ohr[0], g.H, g.W, g.OH, g.OW, hkind)
+            else:
+                mg_pool_avg_bwd_f64(isa_, &grad_out[p, 0, 0], &div[0], &grad_in[p, 0, 0], sc,
+                                    &owr[0], &ohr[0], g.H, g.W, g.OH, g.OW, hkind)
 
 
 # ***** max unpool *****

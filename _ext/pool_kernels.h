@@ -8,7 +8,8 @@
  *
  * max_bwd_k2s2 is the backward counterpart: it writes the interior rows/cols of a grad plane
  * window by window (k2s2 windows are disjoint), g at the stored index and 0 elsewhere, so the
- * backward needs neither np.zeros nor a scatter.
+ * backward needs neither np.zeros nor a scatter. avg_bwd is the average-pool backward of a
+ * whole plane written as a gather (any geometry; see its comment in pool_kernels_impl.h).
  *
  * Semantics are torch's cpu_max_pool / cpu_avg_pool exactly: scan the window row-major,
  * take a tap when `v > m || v != v` (ties keep the first maximum, NaN wins and the last NaN's

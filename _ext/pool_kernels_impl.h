@@ -137,6 +137,75 @@ MG_POOL_INLINE void MG_FN(max_bwd_k2s2_body)(const MG_T *restrict go, const int6
     }
 }
 
+/* ---- average-pool backward as a gather (any geometry, whole plane) ----
+ * grad_in[y, x] = sum over the windows containing (y, x) of go[oh, ow] / div[oh, ow]. The sum
+ * is separable: first each output row is expanded to input width, e[oh, x] = sum of
+ * d[oh, ow] over the ow whose window covers column x (ow in [owr[x], owr[W + x])), then each
+ * input row is the sum of the expanded rows oh in [ohr[y], ohr[H + y]). Every grad_in element
+ * is written once (0 where no window covers it), so there is no zero fill and no scatter, and
+ * the row sums are plain contiguous adds that vectorise along x.
+ * d = go / div stays a division (torch divides), so single-window elements match the scatter
+ * bit for bit; elements in several windows are summed in a different order (rows of columns
+ * instead of output order), i.e. equal up to rounding. Sums start from 0 (`0 + d`, like the
+ * scatter's zeroed grad_in, which turns -0.0 into +0.0).
+ * hkind: 1 if kW 2 sW 2 pW 0, 2 if kW 3 sW 2 pW 1 (column patterns written without ranges),
+ * else 0. scratch: OW + OH*W elements (the divided row, then the expanded rows). */
+MG_POOL_INLINE void MG_FN(avg_bwd_body)(const MG_T *restrict go, const MG_T *restrict div,
+        MG_T *restrict gi, MG_T *restrict scratch, const int64_t *restrict owr,
+        const int64_t *restrict ohr, int64_t H, int64_t W, int64_t OH, int64_t OW, int hkind)
+{
+    MG_T *restrict d = scratch, *restrict ex = scratch + OW;
+    for (int64_t oh = 0; oh < OH; ++oh) {
+        const MG_T *g = go + oh * OW, *dv = div + oh * OW;
+        MG_T *e = ex + oh * W;
+        for (int64_t ow = 0; ow < OW; ++ow)
+            d[ow] = g[ow] / dv[ow];
+        /* columns covered as the pattern says (x0 of them), from the vectorisable stride-2
+         * loops below; the rest (right border, ceil_mode overhang) from the ranges */
+        int64_t x0 = 0;
+        const MG_T zero = 0;
+        if (hkind == 1) {          /* kW 2, sW 2, pW 0: columns 2j, 2j+1 <- window j */
+            /* a ceil_mode window hanging over the right edge (odd W) goes to the range loop */
+            const int64_t jn = OW < W / 2 ? OW : W / 2;
+            for (int64_t j = 0; j < jn; ++j) {
+                const MG_T v = zero + d[j];
+                e[2 * j] = v; e[2 * j + 1] = v;
+            }
+            x0 = 2 * jn;
+        } else if (hkind == 2 && OW > 1) {   /* kW 3, sW 2, pW 1: 2j <- j, 2j+1 <- j, j+1
+                                              * (2*OW - 3 < W for any valid OW) */
+            for (int64_t j = 0; j < OW - 1; ++j) {
+                const MG_T v = zero + d[j];
+                e[2 * j] = v; e[2 * j + 1] = v + d[j + 1];
+            }
+            x0 = 2 * (OW - 1);
+        }
+        for (int64_t x = x0; x < W; ++x) {
+            MG_T s = 0;
+            for (int64_t ow = owr[x], end = owr[W + x]; ow < end; ++ow)
+                s += d[ow];
+            e[x] = s;
+        }
+    }
+    for (int64_t y = 0; y < H; ++y) {
+        const int64_t lo = ohr[y], n = ohr[H + y] - lo;
+        MG_T *o = gi + y * W;
+        const MG_T *e0 = ex + (n > 0 ? lo : 0) * W;
+        if (n <= 0) {
+            for (int64_t x = 0; x < W; ++x) o[x] = 0;
+        } else if (n == 1) {
+            for (int64_t x = 0; x < W; ++x) o[x] = e0[x];
+        } else {
+            const MG_T *e1 = e0 + W;
+            for (int64_t x = 0; x < W; ++x) o[x] = e0[x] + e1[x];
+            for (int64_t k = 2; k < n; ++k) {
+                const MG_T *ek = e0 + k * W;
+                for (int64_t x = 0; x < W; ++x) o[x] += ek[x];
+            }
+        }
+    }
+}
+
 /* ---- per-ISA instances and the run-time switch (isa: 0 baseline, 1 AVX2+FMA) ---- */
 #define MG_POOL_MAX_ARGS const MG_T *restrict in, MG_T *restrict out, int64_t *restrict idx, \
     int64_t W, int64_t OW, int64_t oh0, int64_t oh1, int64_t ow0, int64_t ow1
@@ -147,6 +216,10 @@ MG_POOL_INLINE void MG_FN(max_bwd_k2s2_body)(const MG_T *restrict go, const int6
 #define MG_POOL_MAXBWD_ARGS const MG_T *restrict go, const int64_t *restrict idx, \
     MG_T *restrict gi, int64_t W, int64_t OW, int64_t oh1, int64_t ow1
 #define MG_POOL_MAXBWD_PASS go, idx, gi, W, OW, oh1, ow1
+#define MG_POOL_AVGBWD_ARGS const MG_T *restrict go, const MG_T *restrict div, \
+    MG_T *restrict gi, MG_T *restrict scratch, const int64_t *restrict owr, \
+    const int64_t *restrict ohr, int64_t H, int64_t W, int64_t OH, int64_t OW, int hkind
+#define MG_POOL_AVGBWD_PASS go, div, gi, scratch, owr, ohr, H, W, OH, OW, hkind
 
 #define MG_POOL_INSTANCES(name, ARGS, PASS)                                              \
     static void MG_FN(name##_base)(ARGS) { MG_FN(name##_body)(PASS); }                  \
@@ -161,6 +234,7 @@ MG_POOL_INSTANCES(max_k3s2p1, MG_POOL_MAX_ARGS, MG_POOL_MAX_PASS)
 MG_POOL_INSTANCES(avg_k2s2, MG_POOL_AVG_ARGS, MG_POOL_AVG_PASS)
 MG_POOL_INSTANCES(avg_k3s2p1, MG_POOL_AVG_ARGS, MG_POOL_AVG_PASS)
 MG_POOL_INSTANCES(max_bwd_k2s2, MG_POOL_MAXBWD_ARGS, MG_POOL_MAXBWD_PASS)
+MG_POOL_INSTANCES(avg_bwd, MG_POOL_AVGBWD_ARGS, MG_POOL_AVGBWD_PASS)
 
 #undef MG_POOL_INSTANCES
 #undef MG_POOL_MAX_ARGS
@@ -169,5 +243,7 @@ MG_POOL_INSTANCES(max_bwd_k2s2, MG_POOL_MAXBWD_ARGS, MG_POOL_MAXBWD_PASS)
 #undef MG_POOL_AVG_PASS
 #undef MG_POOL_MAXBWD_ARGS
 #undef MG_POOL_MAXBWD_PASS
+#undef MG_POOL_AVGBWD_ARGS
+#undef MG_POOL_AVGBWD_PASS
 #undef MG_TAKE
 #undef MG_TAKE_NOIDX

@@ -72,6 +72,9 @@ def isa(request):
     K.set_isa(old)
 
 
+RTOL = {np.float32: 1e-6, np.float64: 1e-12}
+
+
 def _equal(got, want, what):
     np.testing.assert_array_equal(got, want, err_msg=what)   # bitwise up to NaN payloads
 
@@ -195,9 +198,39 @@ def test_avg_pool_matches_reference(g, isa):
             # same summation order as the reference (and torch): equal, not just close
             _equal(out, want, f"{kind} cip={cip} dov={dov} forward")
             want_grad = ref.avg_pool2d_backward(go, H, W, *args, dov)
-            grad = np.full((2, H, W), 7, dtype)   # the kernel zeroes each plane itself
+            grad = np.full((2, H, W), 7, dtype)   # the kernel writes every element itself
             K.avg_pool2d_backward(go, grad, *args, dov or 0, nt)
-            _equal(grad, want_grad, f"{kind} cip={cip} dov={dov} backward")
+            # a gather: several windows' terms are summed in another order than the scatter's
+            np.testing.assert_allclose(grad, want_grad, rtol=RTOL[dtype], atol=0,
+                                       err_msg=f"{kind} cip={cip} dov={dov} backward")
+
+
+@pytest.mark.parametrize("HW,k,s,p", [((7, 17), (2, 2), (2, 2), (0, 0)), ((8, 16), (2, 2), (2, 2), (0, 0)),
+                                      ((9, 15), (3, 3), (2, 2), (1, 1)), ((6, 18), (3, 3), (2, 2), (1, 1)),
+                                      ((3, 2), (3, 3), (2, 2), (1, 1)), ((1, 1), (2, 2), (2, 2), (0, 0)),
+                                      ((10, 13), (4, 2), (1, 2), (2, 0)), ((11, 9), (1, 3), (3, 2), (0, 1)),
+                                      ((13, 12), (2, 3), (3, 2), (1, 1)), ((5, 11), (5, 4), (1, 3), (2, 1))])
+@pytest.mark.parametrize("ceil", [False, True])
+def test_avg_pool_backward_gather(HW, k, s, p, ceil, dtype, isa):
+    """The gather backward on wider rows: the stride-2 column patterns (kW 2 / kW 3 p1) with
+    other row geometries, uncovered rows/columns (stride > kernel), many overlapping windows,
+    ceil_mode overhang; every divisor rule; both dtypes, ISAs and 1/2 threads."""
+    if _valid(*HW, k, s, p, (1, 1), ceil) is None:
+        pytest.skip("no output")
+    OH, OW = _valid(*HW, k, s, p, (1, 1), ceil)
+    rng = np.random.default_rng(3)
+    go = rng.uniform(-1.5, 1.5, size=(5, OH, OW)).astype(dtype)
+    res = []
+    for cip, dov in [(True, None), (False, None), (True, 7), (False, -2)]:
+        want = ref.avg_pool2d_backward(go, *HW, *k, *s, *p, cip, dov)
+        for nt in (1, 2):
+            grad = np.full((5, *HW), np.nan, dtype)
+            K.avg_pool2d_backward(go, grad, *k, *s, *p, cip, dov or 0, nt)
+            # mixed signs: bound the error by the sum of magnitudes, not by the (small) result
+            scale = ref.avg_pool2d_backward(np.abs(go), *HW, *k, *s, *p, cip, abs(dov or 1) if dov else None)
+            assert np.all(np.abs(grad - want) <= RTOL[dtype] * np.abs(scale)), f"cip={cip} dov={dov} t{nt}"
+            res.append(grad.tobytes())
+        assert res[-1] == res[-2], "1 vs 2 threads"
 
 
 # ***** max unpool *****
