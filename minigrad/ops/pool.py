@@ -75,7 +75,7 @@ class AvgPool2d(Function):
         kernel, stride, padding, cip, dov = ctx.args
         H, W = ctx.in_shape[-2:]
         gp = _planes(grad)
-        grad_in = np.empty((gp.shape[0], H, W), dtype=grad.dtype)   # the kernel zeroes per plane
+        grad_in = np.empty((gp.shape[0], H, W), dtype=grad.dtype)   # the gather writes every element
         _K.avg_pool2d_backward(gp, grad_in, *kernel, *stride, *padding, cip, dov,
                                threads_for(grad_in.size, ELEMENTWISE_THRESHOLD))
         return grad_in.reshape(ctx.in_shape)
