@@ -82,3 +82,31 @@ def run_case(case, repeats=15, warmup=2):
         fns["torch"] = case.torch
     times = interleaved(fns, repeats, warmup)
     return {k: summarize(v) for k, v in times.items()}
+
+
+def sgd_step_pair(m_model, make_torch_model, x, y, lr=0.01, momentum=0.9):
+    """One training step (zero_grad, forward, cross-entropy, backward, SGD step) for a minigrad
+    model and, when torch is importable, for the same architecture in torch holding the same
+    weights. Returns (minigrad_step, torch_step or None, torch_model or None)."""
+    import minigrad.nn.functional as F
+    m_opt = minigrad.optim.SGD(m_model.parameters(), lr=lr, momentum=momentum)
+    xm, ym = minigrad.tensor(x), minigrad.tensor(y)
+
+    def mg():
+        m_opt.zero_grad()
+        F.cross_entropy(m_model(xm), ym).backward()
+        m_opt.step()
+
+    if torch is None:
+        return mg, None, None
+    t_model = make_torch_model()
+    t_model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in m_model.state_dict().items()})
+    t_opt = torch.optim.SGD(t_model.parameters(), lr=lr, momentum=momentum)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+
+    def t():
+        t_opt.zero_grad()
+        torch.nn.functional.cross_entropy(t_model(xt), yt).backward()
+        t_opt.step()
+
+    return mg, t, t_model

@@ -7,8 +7,7 @@ import numpy as np
 
 import minigrad
 import minigrad.nn as nn
-import minigrad.nn.functional as F
-from benchmarks.common import Case, torch
+from benchmarks.common import Case, sgd_step_pair, torch
 
 
 def _chain(mod, x):
@@ -47,25 +46,9 @@ def _mlp_step_case(batch=16):
     x = rng.standard_normal((batch, 64)).astype(np.float32)
     y = rng.integers(0, 10, batch)
     m_model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
-    m_opt = minigrad.optim.SGD(m_model.parameters(), lr=0.01, momentum=0.9)
-    xm, ym = minigrad.tensor(x), minigrad.tensor(y)
-
-    def mg():
-        m_opt.zero_grad()
-        F.cross_entropy(m_model(xm), ym).backward()
-        m_opt.step()
-
-    t = None
-    if torch is not None:
-        t_model = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
-        t_model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in m_model.state_dict().items()})
-        t_opt = torch.optim.SGD(t_model.parameters(), lr=0.01, momentum=0.9)
-        xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-
-        def t():
-            t_opt.zero_grad()
-            torch.nn.functional.cross_entropy(t_model(xt), yt).backward()
-            t_opt.step()
+    mg, t, _ = sgd_step_pair(m_model, lambda: torch.nn.Sequential(
+        torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10)), x, y)
+    xm = minigrad.tensor(x)
 
     def check():
         sd = m_model.state_dict()

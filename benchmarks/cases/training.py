@@ -2,9 +2,8 @@
 import numpy as np
 
 import minigrad
-import minigrad.nn as nn
 import minigrad.nn.functional as F
-from benchmarks.common import Case, torch
+from benchmarks.common import Case, sgd_step_pair, torch
 
 
 def _lenet(lib):
@@ -20,25 +19,8 @@ def _step_case(batch, size):
     x = rng.random((batch, 1, size, size), dtype=np.float32)
     y = rng.integers(0, 10, batch)
     m_model = _lenet(minigrad)
-    m_opt = minigrad.optim.SGD(m_model.parameters(), lr=0.01, momentum=0.9)
+    mg, t, t_model = sgd_step_pair(m_model, lambda: _lenet(torch), x, y)
     xm, ym = minigrad.tensor(x), minigrad.tensor(y)
-
-    def mg():
-        m_opt.zero_grad()
-        F.cross_entropy(m_model(xm), ym).backward()
-        m_opt.step()
-
-    t = t_model = None
-    if torch is not None:
-        t_model = _lenet(torch)
-        t_model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in m_model.state_dict().items()})
-        t_opt = torch.optim.SGD(t_model.parameters(), lr=0.01, momentum=0.9)
-        xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-
-        def t():
-            t_opt.zero_grad()
-            torch.nn.functional.cross_entropy(t_model(xt), yt).backward()
-            t_opt.step()
 
     def check():
         # same weights -> same loss as torch; without torch, a finite loss near log(10)

@@ -31,15 +31,16 @@ def _output(x, inplace):
     return np.empty(x.shape, dtype=x.dtype)
 
 
-# ***** smooth activations: backward from the saved output *****
+# ***** activations whose backward reads the saved output *****
 
 class _FromOutput(Function):
-    """An activation whose derivative is cheapest from its output y (saved instead of x)."""
+    """An activation whose derivative is cheapest from its output y (saved instead of x), so it
+    can also run in place (ReLU)."""
     forward_kernel = backward_kernel = None
 
     @classmethod
-    def forward(cls, ctx, x):
-        out = np.empty(x.shape, dtype=x.dtype)
+    def forward(cls, ctx, x, inplace=False):
+        out = _output(x, inplace)
         cls.forward_kernel(_flat(x), out.reshape(-1), threads_for(x.size))
         ctx.save_for_backward(out)
         return out
@@ -64,25 +65,14 @@ class Tanh(_FromOutput):
     backward_kernel = staticmethod(_act.tanh_backward)
 
 
-# ***** piecewise-linear activations *****
-
-class ReLU(Function):
+class ReLU(_FromOutput):
     """y = max(x, 0); dy/dx = 1 where y > 0, else 0.
     NOTE: the gradient at x = 0 is 0 (torch's threshold_backward on the result)."""
-    @staticmethod
-    def forward(ctx, x, inplace=False):
-        out = _output(x, inplace)
-        _act.relu_forward(_flat(x), out.reshape(-1), threads_for(x.size))
-        ctx.save_for_backward(out)
-        return out
+    forward_kernel = staticmethod(_act.relu_forward)
+    backward_kernel = staticmethod(_act.relu_backward)
 
-    @staticmethod
-    def backward(ctx, g):
-        out, = ctx.saved_tensors
-        dx = np.empty(out.shape, dtype=out.dtype)
-        _act.relu_backward(_grad(g, out), out.reshape(-1), dx.reshape(-1), threads_for(out.size))
-        return dx
 
+# ***** piecewise-linear activations that need the input *****
 
 class LeakyReLU(Function):
     """y = x if x > 0 else slope * x; dy/dx = 1 if x > 0 else slope (slope at x = 0, as torch).
