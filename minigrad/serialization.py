@@ -20,7 +20,7 @@ _FORMAT = "minigrad-checkpoint-1"
 
 def _encode(obj, arrays):
     if isinstance(obj, Tensor):
-        obj = obj.data
+        obj = obj._data
     if isinstance(obj, np.ndarray):
         key = f"a{len(arrays)}"
         arrays[key] = obj

@@ -19,12 +19,12 @@ def _dtype_name(dt):
 
 
 class Tensor:
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_out_idx", "_version", "_hooks", "__weakref__")
+    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_out_idx", "_version", "_hooks", "__weakref__")
     __array_priority__ = 1000   # so ndarray <op> Tensor defers to Tensor's reflected operators
 
     def __init__(self, data, dtype=None, requires_grad=False):
         if isinstance(data, Tensor):
-            data = data.data
+            data = data._data
         arr = np.array(data, dtype=dtype, copy=True)
         if dtype is None:
             if arr.dtype.kind == "f" and arr.dtype != np.float64:
@@ -36,7 +36,7 @@ class Tensor:
         self._init(arr, requires_grad)
 
     def _init(self, arr, requires_grad=False, ctx=None, idx=0):
-        self.data = arr
+        self._data = arr
         self.grad = None
         self._ctx = ctx
         self._out_idx = idx
@@ -56,43 +56,56 @@ class Tensor:
         return t
 
     # ***** properties *****
-    shape = property(lambda self: self.data.shape)
-    dtype = property(lambda self: self.data.dtype)
-    ndim = property(lambda self: self.data.ndim)
+    @property
+    def data(self):
+        """This tensor's values as a new Tensor over the same memory, cut from the graph. As in
+        PyTorch its version counter is its own, so in-place changes through it are not seen by
+        autograd (old-style `p.data.add_(...)` updates)."""
+        return Tensor._wrap(self._data)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
+        self._data = value._data
+
+    shape = property(lambda self: self._data.shape)
+    dtype = property(lambda self: self._data.dtype)
+    ndim = property(lambda self: self._data.ndim)
     grad_fn = property(lambda self: self._ctx)
     is_leaf = property(lambda self: self._ctx is None)
     T = property(lambda self: self.permute(*reversed(range(self.ndim))))
 
     def size(self, dim=None):
-        return self.data.shape if dim is None else self.data.shape[normalize_dims(dim, self.ndim)[0]]
+        return self._data.shape if dim is None else self._data.shape[normalize_dims(dim, self.ndim)[0]]
 
     def dim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self):
-        return self.data.size
+        return self._data.size
 
     def __len__(self):
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     # ***** conversion *****
     def numpy(self):
         if self.requires_grad:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        return self.data
+        return self._data
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return self._data if dtype is None else self._data.astype(dtype, copy=False)
 
     def item(self):
-        if self.data.size != 1:
-            raise RuntimeError(f"a Tensor with {self.data.size} elements cannot be converted to Scalar")
-        return self.data.reshape(-1)[0].item()
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._data.reshape(-1)[0].item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __float__(self):
         return float(self.item())
@@ -101,14 +114,14 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-        return bool(self.data.reshape(-1)[0])
+        return bool(self._data.reshape(-1)[0])
 
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4,
+        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4,
                                floatmode="maxprec_equal" if self.dtype.kind == "f" else "maxprec")
-        if self.data.size == 0:
+        if self._data.size == 0:
             body = f"[], size={self.shape}"
         extra = ""
         if self.dtype == np.float64:
@@ -131,11 +144,11 @@ class Tensor:
         return self.to(np.float64)
 
     def long(self):
-        return Tensor._wrap(self.data.astype(np.int64))
+        return Tensor._wrap(self._data.astype(np.int64))
 
     # ***** autograd *****
     def requires_grad_(self, requires_grad=True):
-        if requires_grad and self.data.dtype.kind not in "fc":
+        if requires_grad and self._data.dtype.kind not in "fc":
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
         if not requires_grad and self._ctx is not None:
             raise RuntimeError("you can only change requires_grad flags of leaf variables.")
@@ -148,7 +161,7 @@ class Tensor:
 
     def detach(self):
         """A tensor sharing this one's data, cut from the graph."""
-        t = Tensor._wrap(self.data)
+        t = Tensor._wrap(self._data)
         t._version = self._version
         return t
 
@@ -176,7 +189,7 @@ class Tensor:
                 raise RuntimeError(f"expected both operands to have the same dtype, but got {_dtype_name(a)} "
                                    f"and {_dtype_name(b)} (convert one with .float() or .double())")
             if a.kind == "f" and b.kind != "f":
-                return Tensor._wrap(other.data.astype(a))
+                return Tensor._wrap(other._data.astype(a))
             return other
         if self.dtype.kind == "f":
             return np.asarray(other, dtype=self.dtype)
@@ -187,7 +200,7 @@ class Tensor:
     def _binary(self, fn, other, reflected=False):
         other = self._operand(other)
         if other.dtype.kind == "f" and self.dtype.kind != "f":
-            self_ = Tensor._wrap(self.data.astype(other.dtype))
+            self_ = Tensor._wrap(self._data.astype(other.dtype))
         else:
             self_ = self
         try:
@@ -234,8 +247,8 @@ class Tensor:
 
     # ***** comparisons: plain bool tensors, never part of a graph *****
     def _compare(self, ufunc, other):
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor._wrap(ufunc(self.data, other))
+        other = other._data if isinstance(other, Tensor) else other
+        return Tensor._wrap(ufunc(self._data, other))
 
     def __eq__(self, o): return self._compare(np.equal, o)
     def __ne__(self, o): return self._compare(np.not_equal, o)
@@ -258,7 +271,7 @@ class Tensor:
         """Overwrite data with no autograd (init, zero_, fill_): only allowed where torch allows it."""
         if grad_mode.is_grad_enabled() and self.requires_grad and self._ctx is None:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-        fn(self.data)
+        fn(self._data)
         self._version[0] += 1
         return self
 
@@ -268,7 +281,7 @@ class Tensor:
 
     def __setitem__(self, index, value):
         index = _index_arrays(index)
-        value = value.data if isinstance(value, Tensor) else value
+        value = value._data if isinstance(value, Tensor) else value
         self._write(lambda a: a.__setitem__(index, value))
 
     # ***** reductions *****
@@ -282,7 +295,7 @@ class Tensor:
         return ops.Mean.apply(self, normalize_dims(dim, self.ndim), keepdim=keepdim)
 
     def _extreme(self, all_fn, dim_fn, dim, keepdim):
-        if self.data.size == 0:
+        if self._data.size == 0:
             raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() == 0.")
         if dim is None:
             return all_fn.apply(self)
@@ -298,9 +311,9 @@ class Tensor:
 
     def argmax(self, dim=None, keepdim=False):
         if dim is None:
-            return Tensor._wrap(np.asarray(np.argmax(self.data), dtype=np.int64))
+            return Tensor._wrap(np.asarray(np.argmax(self._data), dtype=np.int64))
         d, = normalize_dims(dim, self.ndim)
-        return Tensor._wrap(np.argmax(self.data, axis=d, keepdims=keepdim).astype(np.int64))
+        return Tensor._wrap(np.argmax(self._data, axis=d, keepdims=keepdim).astype(np.int64))
 
     # ***** shape *****
     def reshape(self, *shape):
@@ -308,7 +321,7 @@ class Tensor:
         try:
             out_shape = np.empty(self.shape, dtype=np.bool_).reshape(shape).shape
         except ValueError:
-            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {self.data.size}") from None
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {self._data.size}") from None
         return ops.Reshape.apply(self, out_shape)
 
     view = reshape
@@ -355,7 +368,7 @@ class Tensor:
         return ops.Expand.apply(self, full)
 
     def contiguous(self):
-        return self if self.data.flags.c_contiguous else ops.Clone.apply(self)
+        return self if self._data.flags.c_contiguous else ops.Clone.apply(self)
 
     def __getitem__(self, index):
         return ops.GetItem.apply(self, _index_arrays(index))
@@ -393,9 +406,9 @@ def _shape_args(shape):
 def _index_arrays(index):
     """Tensors inside an index become their arrays."""
     if isinstance(index, Tensor):
-        return index.data
+        return index._data
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
     return index
 
 

@@ -21,7 +21,7 @@ def test_round_trip_model_and_optimizer(tmp_path):
     assert ck["epoch"] == 3
     model2 = nn.Sequential(nn.BatchNorm2d(2))
     model2.load_state_dict(ck["model"])
-    np.testing.assert_array_equal(next(model2.parameters()).data, p.data)
+    np.testing.assert_array_equal(next(model2.parameters()).detach().numpy(), p.detach().numpy())
     opt2 = optim.SGD(model2.parameters(), lr=0.5, momentum=0.9)
     opt2.load_state_dict(ck["optim"])
     assert opt2.param_groups[0]["lr"] == 0.1

@@ -21,7 +21,7 @@ def test_tensor_copies_but_from_numpy_shares():
     t = minigrad.tensor(a)
     s = minigrad.from_numpy(a)
     a[0] = 7
-    assert t.data[0] == 0 and s.data[0] == 7
+    assert t.detach().numpy()[0] == 0 and s.detach().numpy()[0] == 7
     with pytest.raises(TypeError, match="expected np.ndarray"):
         minigrad.from_numpy([1, 2])
 
@@ -115,3 +115,24 @@ def test_setitem_and_inplace_ops_bump_version():
     t.mul_(2.0)
     assert t.tolist() == [2.0, 12.0, 2.0]
     assert t._version_number == v + 3
+
+
+def test_data_is_a_detached_tensor_over_the_same_memory():
+    w = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    d = w.data
+    assert isinstance(d, Tensor) and not d.requires_grad and d.is_leaf
+    assert np.shares_memory(d.numpy(), w.detach().numpy())
+    # old-style updates: in place through .data on a leaf that requires grad, no autograd error
+    (w * 3).sum().backward()
+    w.data.sub_(0.1 * w.grad)
+    w.data -= 0.1 * w.grad.data
+    np.testing.assert_allclose(w.detach().numpy(), [1.0 - 0.6, 2.0 - 0.6], rtol=1e-6)
+    assert w.requires_grad and w.is_leaf and w._version_number == 0   # autograd did not see it
+
+
+def test_data_setter_replaces_values_and_rejects_non_tensors():
+    w = minigrad.zeros(2, requires_grad=True)
+    w.data = minigrad.ones(3)
+    assert w.shape == (3,) and w.requires_grad and w.tolist() == [1.0, 1.0, 1.0]
+    with pytest.raises(TypeError, match="Variable data has to be a tensor, but got ndarray"):
+        w.data = np.zeros(3)

@@ -19,7 +19,7 @@ Tensor = None
 
 
 def _as_grad_array(gradient, like):
-    g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+    g = gradient._data if isinstance(gradient, Tensor) else np.asarray(gradient)
     if g.shape != like.shape:
         raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {list(g.shape)} and output[0] "
                            f"has a shape of {list(like.shape)}.")
@@ -34,18 +34,18 @@ def accumulate_grad(leaf, g, exclusive=False):
         for hook in leaf._hooks:
             r = hook(Tensor._wrap(g))
             if r is not None:
-                g, exclusive = _as_grad_array(r, leaf.data), False
+                g, exclusive = _as_grad_array(r, leaf._data), False
     if leaf.grad is None:
-        if not (exclusive and g.dtype == leaf.data.dtype and g.flags.c_contiguous):
-            g = np.array(g, dtype=leaf.data.dtype, order="C", copy=True)
+        if not (exclusive and g.dtype == leaf._data.dtype and g.flags.c_contiguous):
+            g = np.array(g, dtype=leaf._data.dtype, order="C", copy=True)
         leaf.grad = Tensor._wrap(g)
         return
-    dst = leaf.grad.data
+    dst = leaf.grad._data
     big = dst.size >= _parallel.ELEMENTWISE_THRESHOLD   # below it, NumPy's call is cheaper than ours
-    if big and dst.flags.c_contiguous and dst.flags.writeable and dst.shape == leaf.data.shape:
+    if big and dst.flags.c_contiguous and dst.flags.writeable and dst.shape == leaf._data.shape:
         src = np.ascontiguousarray(g, dtype=dst.dtype)
         _elementwise.axpy(1.0, src.reshape(-1), dst.reshape(-1), _parallel.get_num_threads())
-    elif dst.flags.writeable and dst.shape == leaf.data.shape:
+    elif dst.flags.writeable and dst.shape == leaf._data.shape:
         np.add(dst, g, out=dst)
     else:
         leaf.grad = Tensor._wrap(dst + g)
@@ -57,11 +57,11 @@ def run_backward(root, gradient=None, retain_graph=False, capture=None):
     if not root.requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     if gradient is None:
-        if root.data.size != 1:
+        if root._data.size != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
-        g = np.ones_like(root.data)
+        g = np.ones_like(root._data)
     else:
-        g = _as_grad_array(gradient, root.data)
+        g = _as_grad_array(gradient, root._data)
 
     # ids of every gradient array handed out in this pass: an array seen twice (or a view, or
     # the caller's `gradient`) is shared, so a leaf must copy it; an owned, unseen one can be
@@ -129,14 +129,14 @@ def run_backward(root, gradient=None, retain_graph=False, capture=None):
         for i, (p, gi) in enumerate(zip(parents, in_grads)):   # trailing non-tensor args: no grad
             if p is None or gi is None:
                 continue
-            dtype = p.data.dtype
+            dtype = p._data.dtype
             if type(gi) is not np.ndarray:
                 gi = np.asarray(gi, dtype=dtype)
             elif gi.dtype != dtype:
                 gi = gi.astype(dtype)
-            if gi.shape != p.data.shape:
+            if gi.shape != p._data.shape:
                 raise RuntimeError(f"Function {node.name} returned an invalid gradient at index {i} - got "
-                                   f"{list(gi.shape)} but expected shape compatible with {list(p.data.shape)}")
+                                   f"{list(gi.shape)} but expected shape compatible with {list(p._data.shape)}")
             child = p._ctx
             if child is None:
                 deliver_to_leaf(p, gi)
@@ -162,6 +162,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False):
             raise RuntimeError("grad: every input must be a leaf tensor that requires grad")
     capture = {id(t): None for t in inputs}
     run_backward(outputs, grad_outputs, retain_graph=retain_graph, capture=capture)
-    res = tuple(Tensor._wrap(np.zeros_like(t.data) if capture[id(t)] is None else capture[id(t)])
+    res = tuple(Tensor._wrap(np.zeros_like(t._data) if capture[id(t)] is None else capture[id(t)])
                 for t in inputs)
     return res[0] if single else res

@@ -78,7 +78,7 @@ class Function:
     def apply(cls, *args, **kwargs):
         # NOTE: the hot path of every op; written for CPython's speed (comprehensions, no
         # generators, single-output fast path), since toy models are bound by this overhead.
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
         record = grad_mode._enabled
         needs = tuple([record and isinstance(a, Tensor) and a.requires_grad for a in args])
         any_needs = True in needs
@@ -119,7 +119,7 @@ class Function:
         versions = []
         for s in ctx._saved:
             for t in (*args, *results):
-                if isinstance(t, Tensor) and t.data is s:
+                if isinstance(t, Tensor) and t._data is s:
                     versions.append((t._version, t._version[0], s.shape))
                     break
         return tuple(versions)
@@ -131,15 +131,15 @@ class Function:
         if not grad_mode._enabled or not (tensor.requires_grad or any(
                 isinstance(a, Tensor) and a.requires_grad for a in args)):
             out = cls.apply(tensor, *args, **kwargs)
-            _write_inplace(tensor, out.data)
+            _write_inplace(tensor, out._data)
             return tensor
         if tensor.is_leaf and tensor.requires_grad:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
         # The value before the op becomes a tensor of its own, holding the old history.
-        old = Tensor._wrap(tensor.data.copy(), tensor._ctx, tensor._out_idx)
+        old = Tensor._wrap(tensor._data.copy(), tensor._ctx, tensor._out_idx)
         old.requires_grad = tensor.requires_grad
         out = cls.apply(old, *args, **kwargs)
-        _write_inplace(tensor, out.data)
+        _write_inplace(tensor, out._data)
         tensor._ctx, tensor._out_idx, tensor.requires_grad = out._ctx, 0, True
         return tensor
 
@@ -149,9 +149,9 @@ class Function:
 
 
 def _write_inplace(tensor, value):
-    if value.shape != tensor.data.shape:
-        raise RuntimeError(f"output with shape {list(tensor.data.shape)} doesn't match the broadcast shape "
+    if value.shape != tensor._data.shape:
+        raise RuntimeError(f"output with shape {list(tensor._data.shape)} doesn't match the broadcast shape "
                            f"{list(value.shape)}")
-    if value is not tensor.data:
-        tensor.data[...] = value
+    if value is not tensor._data:
+        tensor._data[...] = value
     tensor._version[0] += 1

@@ -16,7 +16,7 @@ class GradcheckError(RuntimeError):
 def _outputs(fn, inputs):
     out = fn(*inputs)
     outs = out if isinstance(out, (tuple, list)) else (out,)
-    return [o for o in outs if isinstance(o, Tensor) and o.data.dtype.kind == "f"]
+    return [o for o in outs if isinstance(o, Tensor) and o._data.dtype.kind == "f"]
 
 
 def _numerical_jacobians(fn, inputs, eps):
@@ -25,14 +25,14 @@ def _numerical_jacobians(fn, inputs, eps):
         n_out = len(_outputs(fn, inputs))
         jac = [[None] * len(inputs) for _ in range(n_out)]
         for j, x in enumerate(inputs):
-            flat = x.data.reshape(-1)   # a view: perturbing it perturbs x
+            flat = x._data.reshape(-1)   # a view: perturbing it perturbs x
             cols = [[] for _ in range(n_out)]
             for k in range(flat.size):
                 orig = flat[k]
                 flat[k] = orig + eps
-                plus = [o.data.copy() for o in _outputs(fn, inputs)]
+                plus = [o._data.copy() for o in _outputs(fn, inputs)]
                 flat[k] = orig - eps
-                minus = [o.data.copy() for o in _outputs(fn, inputs)]
+                minus = [o._data.copy() for o in _outputs(fn, inputs)]
                 flat[k] = orig
                 for i in range(n_out):
                     cols[i].append(((plus[i] - minus[i]) / (2 * eps)).reshape(-1))
@@ -43,16 +43,16 @@ def _numerical_jacobians(fn, inputs, eps):
 
 def _analytical_jacobians(fn, inputs):
     outs = _outputs(fn, inputs)
-    jac = [[np.zeros((o.data.size, x.data.size)) for x in inputs] for o in outs]
+    jac = [[np.zeros((o._data.size, x._data.size)) for x in inputs] for o in outs]
     for i, o in enumerate(outs):
         if not o.requires_grad:
             continue
-        for r in range(o.data.size):
-            seed = np.zeros(o.data.size, dtype=o.data.dtype)
+        for r in range(o._data.size):
+            seed = np.zeros(o._data.size, dtype=o._data.dtype)
             seed[r] = 1.0
-            grads = _grad(o, inputs, seed.reshape(o.data.shape), retain_graph=True)
+            grads = _grad(o, inputs, seed.reshape(o._data.shape), retain_graph=True)
             for j, g in enumerate(grads):
-                jac[i][j][r] = g.data.reshape(-1)
+                jac[i][j][r] = g._data.reshape(-1)
     return jac
 
 
@@ -68,8 +68,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     if not checked:
         raise ValueError("gradcheck: at least one input must be a Tensor with requires_grad=True")
     for k, x in enumerate(checked):
-        if x.data.dtype != np.float64:
-            raise ValueError(f"gradcheck: input {k} has dtype {x.data.dtype}; gradcheck needs float64 inputs")
+        if x._data.dtype != np.float64:
+            raise ValueError(f"gradcheck: input {k} has dtype {x._data.dtype}; gradcheck needs float64 inputs")
         if not x.is_leaf:
             raise ValueError(f"gradcheck: input {k} is not a leaf tensor")
 

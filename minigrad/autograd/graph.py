@@ -26,7 +26,7 @@ def _node_label(node):
 
 def _leaf_label(t):
     kind = "Parameter" if type(t).__name__ == "Parameter" else "leaf"
-    return f"{kind} {tuple(t.shape)} {t.data.dtype}"
+    return f"{kind} {tuple(t.shape)} {t._data.dtype}"
 
 
 def describe(tensor):

@@ -39,7 +39,7 @@ class TensorDataset(Dataset):
         return len(self.tensors[0])
 
     def __getitem__(self, index):
-        return tuple(Tensor._wrap(t.data[index]) for t in self.tensors)
+        return tuple(Tensor._wrap(t._data[index]) for t in self.tensors)
 
 
 class DataLoader:
@@ -64,7 +64,7 @@ class DataLoader:
             if self.drop_last and len(idx) < self.batch_size:
                 return
             if isinstance(self.dataset, TensorDataset):
-                yield tuple(Tensor._wrap(t.data[idx]) for t in self.dataset.tensors)
+                yield tuple(Tensor._wrap(t._data[idx]) for t in self.dataset.tensors)
             else:
                 samples = [self.dataset[int(i)] for i in idx]
                 yield tuple(Tensor._wrap(np.stack([np.asarray(s[k]) for s in samples]))

@@ -60,7 +60,7 @@ def _calculate_correct_fan(tensor, mode):
 
 
 def _fill(tensor, values):
-    """Write `values` into tensor.data (no autograd; version bumped)."""
+    """Write `values` into tensor._data (no autograd; version bumped)."""
     with no_grad():
         tensor._write(lambda a: np.copyto(a, values, casting="unsafe"))
     return tensor

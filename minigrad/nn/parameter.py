@@ -8,7 +8,7 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data=None, requires_grad=True):
-        arr = np.empty(0, np.float32) if data is None else (data.data if isinstance(data, Tensor) else data)
+        arr = np.empty(0, np.float32) if data is None else (data._data if isinstance(data, Tensor) else data)
         arr = np.asarray(arr)
         if not arr.flags.c_contiguous:   # optimizers update parameters through flat views
             arr = np.ascontiguousarray(arr)

@@ -35,16 +35,16 @@ class Adam(Optimizer):
     def _update(self, p, grad, state, group):
         if not state:
             state["step"] = 0
-            state["exp_avg"] = np.zeros_like(p.data)
-            state["exp_avg_sq"] = np.zeros_like(p.data)
+            state["exp_avg"] = np.zeros_like(p._data)
+            state["exp_avg_sq"] = np.zeros_like(p._data)
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = np.zeros_like(p.data)
+                state["max_exp_avg_sq"] = np.zeros_like(p._data)
         state["step"] += 1
         beta1, beta2 = group["betas"]
-        flat = p.data.reshape(-1)
+        flat = p._data.reshape(-1)
         m, v = state["exp_avg"].reshape(-1), state["exp_avg_sq"].reshape(-1)
         vmax = state["max_exp_avg_sq"].reshape(-1) if group["amsgrad"] else v
-        _optim.adam_update(flat, _flat_like(grad, p.data), m, v, vmax, group["lr"], beta1, beta2,
+        _optim.adam_update(flat, _flat_like(grad, p._data), m, v, vmax, group["lr"], beta1, beta2,
                            group["eps"], group["weight_decay"], self.decoupled, group["amsgrad"],
                            group["maximize"], state["step"], threads_for(flat.size))
 

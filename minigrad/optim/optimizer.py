@@ -36,7 +36,7 @@ class Optimizer:
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {type(p).__name__}")
             if not p.is_leaf:
                 raise ValueError("can't optimize a non-leaf Tensor")
-            if not p.data.flags.c_contiguous:
+            if not p._data.flags.c_contiguous:
                 # the fused update kernels write through a flat view of the parameter
                 raise ValueError(f"optimizer: a parameter of shape {tuple(p.shape)} is not C-contiguous; "
                                  "pass a contiguous tensor (e.g. t.contiguous())")
@@ -53,7 +53,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 elif p.grad is not None:
-                    p.grad.data.fill(0)
+                    p.grad._data.fill(0)
 
     def _params_with_grad(self, group):
         return [p for p in group["params"] if p.grad is not None]
@@ -62,7 +62,7 @@ class Optimizer:
         loss = closure() if closure is not None else None
         for group in self.param_groups:
             for p in self._params_with_grad(group):
-                self._update(p, p.grad.data, self.state.setdefault(p, {}), group)
+                self._update(p, p.grad._data, self.state.setdefault(p, {}), group)
                 p._version[0] += 1
         return loss
 
@@ -97,8 +97,8 @@ class Optimizer:
         self.state = {}
         for k, v in state_dict["state"].items():
             p = params[int(k)]
-            self.state[p] = {name: (np.array(val, dtype=p.data.dtype) if isinstance(val, np.ndarray)
-                                    and np.asarray(val).shape == p.data.shape else copy.deepcopy(val))
+            self.state[p] = {name: (np.array(val, dtype=p._data.dtype) if isinstance(val, np.ndarray)
+                                    and np.asarray(val).shape == p._data.shape else copy.deepcopy(val))
                              for name, val in v.items()}
         for mine, theirs in zip(self.param_groups, groups):
             for k, v in theirs.items():

@@ -35,9 +35,9 @@ class SGD(Optimizer):
     def _update(p, grad, state, group):
         first = "momentum_buffer" not in state
         if group["momentum"] and first:
-            state["momentum_buffer"] = np.empty_like(p.data)
+            state["momentum_buffer"] = np.empty_like(p._data)
         buf = state.get("momentum_buffer")
-        flat = p.data.reshape(-1)
-        _optim.sgd_update(flat, _flat_like(grad, p.data), flat if buf is None else buf.reshape(-1),
+        flat = p._data.reshape(-1)
+        _optim.sgd_update(flat, _flat_like(grad, p._data), flat if buf is None else buf.reshape(-1),
                           group["lr"], group["momentum"], group["dampening"], group["weight_decay"],
                           group["nesterov"], group["maximize"], first, threads_for(flat.size))

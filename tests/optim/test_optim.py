@@ -19,9 +19,9 @@ def test_sgd_momentum_by_hand():
     opt = optim.SGD([p], lr=0.1, momentum=0.9, dampening=0.5)
     p.grad = minigrad.tensor(np.array([1.0, 1.0]))
     opt.step()                                   # buf = g (no dampening on step 1)
-    np.testing.assert_allclose(p.data, [0.9, 1.9])
+    np.testing.assert_allclose(p.detach().numpy(), [0.9, 1.9])
     opt.step()                                   # buf = 0.9*1 + 0.5*1 = 1.4
-    np.testing.assert_allclose(p.data, [0.9 - 0.14, 1.9 - 0.14])
+    np.testing.assert_allclose(p.detach().numpy(), [0.9 - 0.14, 1.9 - 0.14])
     np.testing.assert_allclose(opt.state[p]["momentum_buffer"], [1.4, 1.4])
 
 
@@ -31,7 +31,7 @@ def test_adam_first_step_by_hand():
     p.grad = minigrad.tensor(np.array([2.0]))
     opt.step()
     # m = 0.2, v = 0.004; mhat = 2, vhat = 4 -> step = 0.1 * 2 / (2 + 1e-8)
-    np.testing.assert_allclose(p.data, [1.0 - 0.1 * 2 / (2 + 1e-8)], rtol=1e-12)
+    np.testing.assert_allclose(p.detach().numpy(), [1.0 - 0.1 * 2 / (2 + 1e-8)], rtol=1e-12)
 
 
 def test_params_without_grad_are_skipped():
@@ -39,7 +39,7 @@ def test_params_without_grad_are_skipped():
     opt = optim.SGD([a, b], lr=1.0, momentum=0.9)
     a.grad = minigrad.tensor(np.array([1.0]))
     opt.step()
-    assert b.data[0] == 2.0 and b not in opt.state
+    assert b.detach().numpy()[0] == 2.0 and b not in opt.state
 
 
 def test_validation_errors():
@@ -92,7 +92,7 @@ def test_ten_steps_match_torch(mg_cls, t_cls, kw):
         tp.grad = torch.tensor(g)
         mo.step()
         to.step()
-    np.testing.assert_allclose(mp.data, tp.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(mp.detach().numpy(), tp.detach().numpy(), rtol=1e-12, atol=1e-12)
 
 
 def test_param_groups_and_state_dict_round_trip():
@@ -100,7 +100,7 @@ def test_param_groups_and_state_dict_round_trip():
     opt = optim.Adam([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1)
     assert opt.param_groups[1]["lr"] == 0.5 and opt.param_groups[0]["lr"] == 0.1
     for p in (a, b):
-        p.grad = minigrad.tensor(np.ones_like(p.data))
+        p.grad = minigrad.tensor(np.ones_like(p.detach().numpy()))
     opt.step()
     sd = opt.state_dict()
     assert sd["param_groups"][0]["params"] == [0] and sd["param_groups"][1]["params"] == [1]
@@ -162,7 +162,7 @@ def test_fused_updates_are_thread_independent_float32(make):
         for g in grads:
             p.grad = minigrad.tensor(g)
             opt.step()
-        results.append(p.data.copy())
+        results.append(p.detach().numpy().copy())
     np.testing.assert_array_equal(results[0], results[1])
     assert results[0].dtype == np.float32
 
@@ -171,4 +171,4 @@ def test_non_contiguous_parameter_is_refused():
     t = minigrad.from_numpy(np.ones((3, 4)).T).requires_grad_()
     with pytest.raises(ValueError, match="not C-contiguous"):
         optim.SGD([t], lr=0.1)
-    assert nn.Parameter(np.ones((3, 4)).T).data.flags.c_contiguous
+    assert nn.Parameter(np.ones((3, 4)).T).detach().numpy().flags.c_contiguous

@@ -41,7 +41,7 @@ def _class_rows(input, target):
     if input.ndim == 1:
         if target.ndim != 0:
             raise ValueError(f"Expected target to be 0-dimensional for 1-D input, got shape {tuple(target.shape)}")
-        return input.reshape(1, input.shape[0]), target.data.reshape(1), ()
+        return input.reshape(1, input.shape[0]), target._data.reshape(1), ()
     if target.shape[0] != input.shape[0]:
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({target.shape[0]}).")
     if input.ndim > 2:
@@ -49,8 +49,8 @@ def _class_rows(input, target):
             raise RuntimeError(f"Expected target size {(input.shape[0],) + tuple(input.shape[2:])}, got "
                                f"{tuple(target.shape)}")
         rows = input.permute(0, *range(2, input.ndim), 1).reshape(-1, input.shape[1])
-        return rows, target.data.reshape(-1), tuple(target.shape)
-    return input, target.data, tuple(target.shape)
+        return rows, target._data.reshape(-1), tuple(target.shape)
+    return input, target._data, tuple(target.shape)
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
@@ -72,7 +72,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean", la
         raise IndexError(f"Target {int(t[bad][0])} is out of bounds.")
     w = None
     if weight is not None:
-        w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=input.dtype)
+        w = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=input.dtype)
         if w.shape != (c,):
             raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but "
                                f"got weight tensor of shape: {list(w.shape)}")
@@ -101,11 +101,11 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         if not 0.0 <= label_smoothing <= 1.0:
             raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
         c = input.shape[class_dim]
-        q = target.data * (1 - label_smoothing) + label_smoothing / c
+        q = target._data * (1 - label_smoothing) + label_smoothing / c
         if weight is not None:
             shape = [1] * input.ndim
             shape[class_dim] = c
-            q = q * np.asarray(weight.data if isinstance(weight, Tensor) else weight).reshape(shape)
+            q = q * np.asarray(weight._data if isinstance(weight, Tensor) else weight).reshape(shape)
         per_row = -(lp * Tensor._wrap(q.astype(input.dtype))).sum(class_dim)
         if reduction == "none":
             return per_row

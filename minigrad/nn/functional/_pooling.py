@@ -108,8 +108,8 @@ def _shape_check(shape, kernel, stride, padding, dilation, out_hw):
 def _check_float(x, fn):
     if not isinstance(x, Tensor):
         raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
-    if x.data.dtype not in (np.float32, np.float64):
-        raise NotImplementedError(f"\"{fn}\" not implemented for '{x.data.dtype}' "
+    if x._data.dtype not in (np.float32, np.float64):
+        raise NotImplementedError(f"\"{fn}\" not implemented for '{x._data.dtype}' "
                                   "(minigrad pools float32 and float64 tensors)")
 
 
@@ -244,8 +244,8 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     if not isinstance(indices, Tensor):
         raise TypeError(f"max_unpool2d(): argument 'indices' (position 2) must be Tensor, not "
                         f"{type(indices).__name__}")
-    if indices.data.dtype != np.int64:
-        name = _TORCH_DTYPE_NAMES.get(str(indices.data.dtype), str(indices.data.dtype))
+    if indices._data.dtype != np.int64:
+        name = _TORCH_DTYPE_NAMES.get(str(indices._data.dtype), str(indices._data.dtype))
         raise RuntimeError(f"elements in indices should be type int64 but got: {name}")
     if input.ndim not in (3, 4):
         raise RuntimeError("Input to max_unpooling2d should be a 3d or 4d Tensor, but got a tensor with "

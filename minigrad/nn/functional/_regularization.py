@@ -27,25 +27,25 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """Normalise over (N, H, W) per channel. In training, use the batch's mean and biased
     variance and update the running stats with the unbiased variance; otherwise use the
     running stats. momentum=None means a cumulative average (the caller passes 1/num_batches)."""
-    if input.data.size == 0:
+    if input._data.size == 0:
         return input.clone()
     if training:
         axes = tuple(a for a in range(input.ndim) if a != 1)
-        n = input.data.size // input.shape[1]
+        n = input._data.size // input.shape[1]
         if n <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size "
                              f"{list(input.shape)}")
-        mean = input.data.mean(axis=axes)
-        var = input.data.var(axis=axes)
+        mean = input._data.mean(axis=axes)
+        var = input._data.var(axis=axes)
         if running_mean is not None:
             with grad_mode.no_grad():
                 m = momentum
-                running_mean.data[...] = (1 - m) * running_mean.data + m * mean
-                running_var.data[...] = (1 - m) * running_var.data + m * var * n / (n - 1)
+                running_mean._data[...] = (1 - m) * running_mean._data + m * mean
+                running_var._data[...] = (1 - m) * running_var._data + m * var * n / (n - 1)
                 running_mean._version[0] += 1
                 running_var._version[0] += 1
     else:
-        mean, var = running_mean.data, running_var.data
+        mean, var = running_mean._data, running_var._data
     return ops.BatchNorm.apply(input, weight, bias, mean.astype(input.dtype), var.astype(input.dtype),
                                eps, training)
 

@@ -139,7 +139,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad.data.fill(0)
+                p.grad._data.fill(0)
 
     def requires_grad_(self, requires_grad=True):
         for p in self.parameters():
@@ -161,10 +161,10 @@ class Module:
             pre = f"{mname}." if mname else ""
             for k, p in m._parameters.items():
                 if p is not None:
-                    sd[pre + k] = p.data.copy()
+                    sd[pre + k] = p._data.copy()
             for k, b in m._buffers.items():
                 if b is not None:
-                    sd[pre + k] = b.data.copy()
+                    sd[pre + k] = b._data.copy()
         return sd
 
     def load_state_dict(self, state_dict, strict=True):
@@ -190,16 +190,16 @@ class Module:
             if k not in state_dict:
                 continue
             v = state_dict[k]
-            arr = np.asarray(v.data if isinstance(v, Tensor) else v)
-            if arr.shape != t.data.shape:
+            arr = np.asarray(v._data if isinstance(v, Tensor) else v)
+            if arr.shape != t._data.shape:
                 errors.append(f"size mismatch for {k}: copying a param with shape {tuple(arr.shape)} from checkpoint, "
-                              f"the shape in current model is {tuple(t.data.shape)}.")
+                              f"the shape in current model is {tuple(t._data.shape)}.")
                 continue
             loads.append((t, arr))
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
         for t, arr in loads:
-            t.data[...] = arr.astype(t.data.dtype, copy=False)
+            t._data[...] = arr.astype(t._data.dtype, copy=False)
             t._version[0] += 1
         return missing, unexpected
 

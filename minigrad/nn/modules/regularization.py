@@ -54,9 +54,9 @@ class BatchNorm2d(Module):
             raise RuntimeError(f"running_mean should contain {x.shape[1]} elements not {self.num_features}")
         momentum = self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data[...] += 1
+            self.num_batches_tracked._data[...] += 1
             if momentum is None:   # cumulative moving average
-                momentum = 1.0 / float(self.num_batches_tracked.data)
+                momentum = 1.0 / float(self.num_batches_tracked._data)
         # batch statistics in training, or whenever there are no running ones to use
         use_batch = self.training or self.running_mean is None
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
