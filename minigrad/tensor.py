@@ -7,7 +7,6 @@ import numpy as np
 
 from . import ops
 from .autograd import engine, grad_mode
-from .autograd.function import Function
 from .ops.reduce import normalize_dims
 
 _FLOATS = (np.float32, np.float64)
@@ -129,7 +128,7 @@ class Tensor:
         elif self.dtype == np.bool_:
             extra += ", dtype=minigrad.bool"
         if self._ctx is not None:
-            extra += f", grad_fn={self._ctx!r}"
+            extra += f", grad_fn=<{self._ctx.name()}>"
         elif self.requires_grad:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
@@ -470,7 +469,7 @@ def stack(tensors, dim=0):
     return ops.Stack.apply(*tensors, dim=d)
 
 
-__all__ = ["Tensor", "Function", "matmul", "cat", "stack"]
+__all__ = ["Tensor", "matmul", "cat", "stack"]
 
 # The autograd modules need the Tensor class but are imported before it exists. (sys.modules,
 # because `minigrad.autograd.gradcheck` the attribute is the function, not the module.)

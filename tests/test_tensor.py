@@ -79,7 +79,7 @@ def test_repr_like_torch():
     assert repr(minigrad.tensor([1.0, 2.0])) == "tensor([1., 2.])"
     assert repr(minigrad.tensor([1.0, 2.0], requires_grad=True)) == "tensor([1., 2.], requires_grad=True)"
     x = minigrad.tensor([1.0], requires_grad=True)
-    assert repr(x * 2) == "tensor([2.], grad_fn=<MulBackward>)"
+    assert repr(x * 2) == "tensor([2.], grad_fn=<MulBackward0>)"
     assert "dtype=minigrad.float64" in repr(minigrad.tensor(np.zeros(1)))
     assert repr(minigrad.tensor([1, 2])) == "tensor([1, 2])"
 

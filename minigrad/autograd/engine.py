@@ -107,21 +107,23 @@ def run_backward(root, gradient=None, retain_graph=False, capture=None):
     while ready:
         node = ready.pop()
         grads = pending.pop(node)
-        if len(grads) > 1:
-            for i, (shape, dtype) in enumerate(node._out_meta):
-                if grads[i] is None:   # an output nobody used (e.g. the indices of max_pool2d)
-                    grads[i] = np.zeros(shape, dtype)
+        if len(grads) > 1 and node._materialize:
+            for i, meta in enumerate(node._out_meta):
+                if grads[i] is None and meta is not None:   # an output nobody used (max_pool2d's indices)
+                    grads[i] = np.zeros(*meta)
         if node._hooks:
             for i, hook in node._hooks:
+                if grads[i] is None:
+                    continue
                 r = hook(Tensor._wrap(grads[i]))
                 if r is not None:
                     grads[i] = _as_grad_array(r, grads[i])
-        in_grads = node.backward(node, *grads)
+        in_grads = node._backward_arrays(grads) if node._tensor_level else node.backward(node, *grads)
         if type(in_grads) is not tuple:
             in_grads = (in_grads,)
         parents = node.parents
         if len(in_grads) < len(parents) and any(p is not None for p in parents[len(in_grads):]):
-            raise RuntimeError(f"function {node.name} returned an incorrect number of gradients "
+            raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                                f"(expected {len(parents)}, got {len(in_grads)})")
         if not retain_graph:
             node._saved = ()
@@ -135,7 +137,7 @@ def run_backward(root, gradient=None, retain_graph=False, capture=None):
             elif gi.dtype != dtype:
                 gi = gi.astype(dtype)
             if gi.shape != p._data.shape:
-                raise RuntimeError(f"Function {node.name} returned an invalid gradient at index {i} - got "
+                raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - got "
                                    f"{list(gi.shape)} but expected shape compatible with {list(p._data.shape)}")
             child = p._ctx
             if child is None:

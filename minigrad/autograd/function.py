@@ -1,20 +1,29 @@
 """Function: one differentiable op, forward and backward side by side.
 
-    class Square(Function):
-        @staticmethod
-        def forward(ctx, x):              # x is a NumPy array
-            ctx.save_for_backward(x)
-            return x * x                  # return an array (or a tuple of arrays)
+Two flavours share one machinery:
 
-        @staticmethod
-        def backward(ctx, grad):          # one array per output, never modify it in place
-            x, = ctx.saved_tensors
-            return 2 * x * grad           # one gradient (array or None) per Tensor argument
+- `Function`, for users: PyTorch's contract. forward and backward take and return Tensors;
+  forward runs with grad mode off; `ctx.save_for_backward`, `ctx.saved_tensors`,
+  `ctx.needs_input_grad`, `ctx.mark_non_differentiable`, `ctx.set_materialize_grads`.
 
-    y = Square.apply(t)                   # Tensor in, Tensor out
+      class Square(Function):
+          @staticmethod
+          def forward(ctx, x):
+              ctx.save_for_backward(x)
+              return x * x
 
-Inside forward and backward everything is a NumPy array: Tensors are unwrapped by `apply`,
-which is the only place a graph node is made. The node *is* the ctx (an instance of the
+          @staticmethod
+          def backward(ctx, grad):          # one Tensor per output
+              x, = ctx.saved_tensors
+              return 2 * x * grad           # one gradient (Tensor or None) per argument
+
+      y = Square.apply(t)
+
+- `ArrayFunction`, minigrad's own ops (minigrad/ops): the same, but forward and backward see
+  NumPy arrays. That skips a Tensor wrapper per input, output and gradient: the fast path that
+  keeps a toy model's per-op overhead small.
+
+`apply` is the only place a graph node is made. The node *is* the ctx (an instance of the
 Function subclass); it is created only when grad mode is on and an input requires grad, so
 inference pays nothing for autograd. References point backwards only (output -> node ->
 inputs), so a graph is freed by reference counting as soon as its output is dropped.
@@ -30,21 +39,25 @@ _FREED_MSG = ("Trying to backward through the graph a second time (or directly a
               ".backward(). Specify retain_graph=True if you need to backward through the graph a second time.")
 
 
-class Function:
+class ArrayFunction:
     __slots__ = ("parents", "needs_input_grad", "_saved", "_versions", "_freed", "_non_diff",
                  "_out_meta", "_hooks", "__dict__")
     # Set by view-like ops (reshape, transpose, ...): their output shares the input's storage,
     # so it shares its version counter too.
     is_view = False
+    # Tensor-level Functions (the user-facing kind) are called differently by the engine.
+    _tensor_level = False
+    _materialize = True
 
     # ------------------------------------------------------------------ user API
     @staticmethod
     def forward(ctx, *args, **kwargs):
-        raise NotImplementedError("Function subclasses must implement a static forward(ctx, ...)")
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
 
     @staticmethod
     def backward(ctx, *grads):
-        raise NotImplementedError("Function subclasses must implement a static backward(ctx, *grads)")
+        raise NotImplementedError("You must implement either the backward or vjp method for your custom "
+                                  "autograd.Function to use it with backward mode AD.")
 
     def save_for_backward(self, *arrays):
         """Keep arrays for backward. Checked against in-place changes when backward reads them."""
@@ -59,19 +72,18 @@ class Function:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by an inplace "
                     f"operation: [Tensor of shape {list(shape)}] is at version {cell[0]}; expected version "
-                    f"{version} instead. (In {type(self).__name__}Backward.)")
+                    f"{version} instead. (In {self.name()}.)")
         return self._saved
 
     def mark_non_differentiable(self, *arrays):
         """Mark outputs (e.g. pooling indices) that never get a gradient."""
         self._non_diff = arrays
 
-    @property
     def name(self):
-        return type(self).__name__ + "Backward"
+        return type(self).__name__ + "Backward0"
 
     def __repr__(self):
-        return f"<{self.name}>"
+        return f"<{self.name()} object at {id(self):#x}>"
 
     # ------------------------------------------------------------------ machinery
     @classmethod
@@ -155,3 +167,98 @@ def _write_inplace(tensor, value):
     if value is not tensor._data:
         tensor._data[...] = value
     tensor._version[0] += 1
+
+
+class Function(ArrayFunction):
+    """A differentiable op written as PyTorch writes one: Tensors in forward and backward.
+
+    Either `forward(ctx, *args)` or, PyTorch 2's style, `forward(*args)` plus
+    `setup_context(ctx, inputs, output)`. `backward(ctx, *grads)` runs with grad mode off and
+    returns one gradient per forward argument (None for non-Tensors or unneeded ones).
+    """
+    _tensor_level = True
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError("setup_context is not implemented.")
+
+    def save_for_backward(self, *tensors):
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(f"save_for_backward can only save variables, but argument {i} is of type "
+                                f"{type(t).__name__}")
+        self._saved = tensors
+
+    def mark_non_differentiable(self, *tensors):
+        self._non_diff = tensors
+
+    def set_materialize_grads(self, value):
+        """With False, backward gets None (not zeros) for outputs nobody used."""
+        self._materialize = bool(value)
+
+    def name(self):
+        return type(self).__name__ + "Backward"
+
+    def __repr__(self):
+        return f"<minigrad.autograd.function.{self.name()} object at {id(self):#x}>"
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        record = grad_mode._enabled
+        needs = tuple([record and isinstance(a, Tensor) and a.requires_grad for a in args])
+        ctx = cls.__new__(cls)
+        ctx.needs_input_grad = needs
+        ctx._saved = ()
+        ctx._non_diff = ()
+        ctx._freed = False
+        grad_mode._enabled = False
+        try:
+            if cls.setup_context is Function.setup_context:
+                out = cls.forward(ctx, *args, **kwargs)
+            else:
+                out = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, out)
+        finally:
+            grad_mode._enabled = record
+
+        single = type(out) is not tuple
+        outs = (out,) if single else out
+        graph = True in needs
+        if graph:
+            ctx.parents = tuple([a if n else None for a, n in zip(args, needs)])
+            ctx._hooks = None
+            ctx._out_meta = tuple([(o.shape, o.dtype) if isinstance(o, Tensor) else None for o in outs])
+        results = []
+        for i, o in enumerate(outs):
+            if not isinstance(o, Tensor):
+                results.append(o)
+                continue
+            diff = graph and o.dtype.kind == "f" and not any(o is nd for nd in ctx._non_diff)
+            t = Tensor._wrap(o._data, ctx if diff else None, i)
+            # The result and what forward returned are one value: an in-place change to the
+            # result must be seen when backward reads a saved output.
+            t._version = o._version
+            results.append(t)
+        if graph:
+            ctx._versions = tuple([(s._version, s._version[0], s.shape) for s in ctx._saved if s is not None])
+        return results[0] if single else tuple(results)
+
+    def _backward_arrays(self, grads):
+        """The engine's call: array gradients in, array gradients out, the user's backward between."""
+        wrap = Tensor._wrap
+        tensors = [None if g is None else wrap(g) for g in grads]
+        record = grad_mode._enabled
+        grad_mode._enabled = False
+        try:
+            out = self.backward(self, *tensors)
+        finally:
+            grad_mode._enabled = record
+        if type(out) is not tuple:
+            out = (out,)
+        return tuple([g._data if isinstance(g, Tensor) else g for g in out])
+
+
+def once_differentiable(fn):
+    """PyTorch's decorator for a backward that is not itself differentiable. minigrad's
+    backward never records a graph, so every backward already is that: a no-op."""
+    return fn

@@ -21,7 +21,7 @@ def _walk(tensor):
 
 def _node_label(node):
     saved = ", ".join(str(tuple(s.shape)) for s in node._saved if hasattr(s, "shape"))
-    return f"{node.name}" + (f" saved: {saved}" if saved else "") + (" (freed)" if node._freed else "")
+    return f"{node.name()}" + (f" saved: {saved}" if saved else "") + (" (freed)" if node._freed else "")
 
 
 def _leaf_label(t):
@@ -35,7 +35,7 @@ def describe(tensor):
     if tensor._ctx is None:
         return _leaf_label(tensor)
     for node in _walk(tensor):
-        ins = [(p._ctx.name if p._ctx is not None else _leaf_label(p)) for p in node.parents if p is not None]
+        ins = [(p._ctx.name() if p._ctx is not None else _leaf_label(p)) for p in node.parents if p is not None]
         lines.append(f"{_node_label(node)} <- {', '.join(ins)}")
     return "\n".join(lines)
 

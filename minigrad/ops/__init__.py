@@ -1,5 +1,5 @@
-"""Differentiable ops: one Function class per op, forward and backward side by side.
-Everything inside works on NumPy arrays; Function.apply wraps Tensors around them."""
+"""Differentiable ops: one ArrayFunction class per op, forward and backward side by side.
+Everything inside works on NumPy arrays; ArrayFunction.apply wraps Tensors around them."""
 from .elementwise import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .movement import *  # noqa: F401,F403

@@ -9,7 +9,7 @@ import numpy as np
 from .. import random as _random
 from .._C import act as _act
 from .._parallel import threads_for
-from ..autograd.function import Function
+from ..autograd.function import ArrayFunction
 
 __all__ = ["Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "RReLU"]
 
@@ -33,7 +33,7 @@ def _output(x, inplace):
 
 # ***** activations whose backward reads the saved output *****
 
-class _FromOutput(Function):
+class _FromOutput(ArrayFunction):
     """An activation whose derivative is cheapest from its output y (saved instead of x), so it
     can also run in place (ReLU)."""
     forward_kernel = backward_kernel = None
@@ -74,7 +74,7 @@ class ReLU(_FromOutput):
 
 # ***** piecewise-linear activations that need the input *****
 
-class LeakyReLU(Function):
+class LeakyReLU(ArrayFunction):
     """y = x if x > 0 else slope * x; dy/dx = 1 if x > 0 else slope (slope at x = 0, as torch).
     In place with slope >= 0 the input is overwritten, so backward reads the output instead:
     for slope >= 0 it has the sign of x, hence the same branch. A negative slope in place keeps a
@@ -104,7 +104,7 @@ def _prelu_layout(x, w):
     return w.size, max(inner, 1)
 
 
-class PReLU(Function):
+class PReLU(ArrayFunction):
     """y = x if x > 0 else a_c * x, c = dim 1 (one channel for a single parameter);
     dx = g if x > 0 else a_c * g;  da_c = sum over all dims but 1 of (x > 0 ? 0 : x * g)."""
     @staticmethod
@@ -132,7 +132,7 @@ class PReLU(Function):
         return (dx if need_x else None), (dw.reshape(w.shape) if need_w else None)
 
 
-class RReLU(Function):
+class RReLU(ArrayFunction):
     """Training-mode RReLU: y = x if x > 0 else r * x, r ~ U(lower, upper) per element from the
     shared counter stream (minigrad.random.next_offset); dy/dx = the same r (1 for x > 0).
     Eval mode is LeakyReLU with slope (lower + upper) / 2 (see nn.functional.rrelu)."""

@@ -14,7 +14,7 @@ import numpy as np
 
 from .._C import im2col as _cim2col
 from .._parallel import threads_for
-from ..autograd.function import Function
+from ..autograd.function import ArrayFunction
 from .linalg import mm
 
 __all__ = ["Conv2d", "Pad2d"]
@@ -52,7 +52,7 @@ def conv_out_size(L, k, s, p_lo, p_hi, d):
     return (L + p_lo + p_hi - d * (k - 1) - 1) // s + 1
 
 
-class Conv2d(Function):
+class Conv2d(ArrayFunction):
     """forward(x, weight, bias_or_None, stride=(sh, sw), padding=(top, bottom, left, right),
     dilation=(dh, dw), groups=g) on validated, C-contiguous 4-D input."""
     @staticmethod
@@ -121,7 +121,7 @@ def _pad_index(n, lo, hi, mode):
     return np.pad(np.arange(n), (lo, hi), mode=np_mode)
 
 
-class Pad2d(Function):
+class Pad2d(ArrayFunction):
     """Pad the last two dims by (left, right, top, bottom) with mode 'reflect', 'replicate' or
     'circular' (torch's F.pad order). y = x[..., ih[:, None], iw[None, :]] for index maps ih, iw;
     backward scatters the gradient back through the same maps (np.add.at: a fixed order)."""

@@ -1,7 +1,7 @@
 """Element-wise arithmetic with NumPy broadcasting; backward undoes the broadcast."""
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.function import ArrayFunction
 
 __all__ = ["unbroadcast", "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Exp", "Log", "Sqrt", "Abs",
            "Clamp", "Cast", "Clone"]
@@ -19,7 +19,7 @@ def unbroadcast(grad, shape):
 
 # ***** binary ops *****
 
-class Add(Function):
+class Add(ArrayFunction):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = (a.shape, np.shape(b))
@@ -32,7 +32,7 @@ class Add(Function):
                 unbroadcast(g, sb) if ctx.needs_input_grad[1] else None)
 
 
-class Sub(Function):
+class Sub(ArrayFunction):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = (np.shape(a), np.shape(b))
@@ -45,7 +45,7 @@ class Sub(Function):
                 unbroadcast(-g, sb) if ctx.needs_input_grad[1] else None)
 
 
-class Mul(Function):
+class Mul(ArrayFunction):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -58,7 +58,7 @@ class Mul(Function):
                 unbroadcast(g * a, np.shape(b)) if ctx.needs_input_grad[1] else None)
 
 
-class Div(Function):
+class Div(ArrayFunction):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -72,7 +72,7 @@ class Div(Function):
         return ga, gb
 
 
-class Pow(Function):
+class Pow(ArrayFunction):
     """a ** b for a tensor or scalar exponent b."""
     @staticmethod
     def forward(ctx, a, b):
@@ -97,7 +97,7 @@ class Pow(Function):
 
 # ***** unary ops: the derivative in one line each *****
 
-class Neg(Function):
+class Neg(ArrayFunction):
     @staticmethod
     def forward(ctx, x):
         return np.negative(x)
@@ -107,7 +107,7 @@ class Neg(Function):
         return -g
 
 
-class Exp(Function):
+class Exp(ArrayFunction):
     @staticmethod
     def forward(ctx, x):
         out = np.exp(x)
@@ -120,7 +120,7 @@ class Exp(Function):
         return g * out
 
 
-class Log(Function):
+class Log(ArrayFunction):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -132,7 +132,7 @@ class Log(Function):
         return g / x
 
 
-class Sqrt(Function):
+class Sqrt(ArrayFunction):
     @staticmethod
     def forward(ctx, x):
         out = np.sqrt(x)
@@ -145,7 +145,7 @@ class Sqrt(Function):
         return g / (2 * out)
 
 
-class Abs(Function):
+class Abs(ArrayFunction):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -157,7 +157,7 @@ class Abs(Function):
         return g * np.sign(x)   # NOTE: 0 at x == 0, as torch
 
 
-class Clamp(Function):
+class Clamp(ArrayFunction):
     @staticmethod
     def forward(ctx, x, min=None, max=None):
         ctx.save_for_backward(x)
@@ -177,7 +177,7 @@ class Clamp(Function):
         return g * mask
 
 
-class Cast(Function):
+class Cast(ArrayFunction):
     """Change dtype; the gradient is cast back."""
     @staticmethod
     def forward(ctx, x, dtype):
@@ -189,7 +189,7 @@ class Cast(Function):
         return g.astype(ctx.src)
 
 
-class Clone(Function):
+class Clone(ArrayFunction):
     @staticmethod
     def forward(ctx, x):
         return x.copy()

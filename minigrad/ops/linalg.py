@@ -11,7 +11,7 @@ import numpy as np
 
 from .._C import gemm as _cgemm
 from .._parallel import get_num_threads
-from ..autograd.function import Function
+from ..autograd.function import ArrayFunction
 from .elementwise import unbroadcast
 
 __all__ = ["Linear", "MatMul", "mm", "matmul_arrays"]
@@ -70,7 +70,7 @@ def matmul_arrays(a, b):
     return out
 
 
-class MatMul(Function):
+class MatMul(ArrayFunction):
     """a @ b. 1-D operands are promoted to matrices (a: 1×K, b: K×1) and the extra dim dropped.
 
     Gradients (g = dL/d(a@b), promoted the same way):
@@ -119,7 +119,7 @@ class MatMul(Function):
         return ga, gb
 
 
-class Linear(Function):
+class Linear(ArrayFunction):
     """y = x Wᵀ + b on x (*, in), W (out, in), b (out,) or None. With x₂ = x as (rows, in):
         dx = g W (NN)    dW = gᵀ x₂ (TN: the row sum runs in the GEMM's K loop)    db = Σ_rows g"""
     @staticmethod

@@ -1,12 +1,12 @@
 """Softmax family and the negative log-likelihood: the ops behind cross_entropy."""
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.function import ArrayFunction
 
 __all__ = ["LogSoftmax", "Softmax", "NLLLoss"]
 
 
-class LogSoftmax(Function):
+class LogSoftmax(ArrayFunction):
     """x - max - log(sum(exp(x - max))): NOTE: subtracting the max keeps exp from overflowing."""
     @staticmethod
     def forward(ctx, x, dim):
@@ -22,7 +22,7 @@ class LogSoftmax(Function):
         return g - np.exp(out) * g.sum(axis=ctx.dim, keepdims=True)
 
 
-class Softmax(Function):
+class Softmax(ArrayFunction):
     @staticmethod
     def forward(ctx, x, dim):
         e = np.exp(x - x.max(axis=dim, keepdims=True))
@@ -37,7 +37,7 @@ class Softmax(Function):
         return out * (g - (g * out).sum(axis=ctx.dim, keepdims=True))
 
 
-class NLLLoss(Function):
+class NLLLoss(ArrayFunction):
     """Loss from log-probabilities `lp` (M, C) and class indices `target` (M,), with class
     weights, ignore_index and label smoothing eps (SPEC §7):
         l_i = (1-eps) * w[t_i] * (-lp[i, t_i]) + (eps/C) * sum_c w[c] * (-lp[i, c]);  ignored rows 0

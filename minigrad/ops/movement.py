@@ -1,13 +1,13 @@
 """Shape and indexing ops. Views share storage (and so the version counter) with their input."""
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.function import ArrayFunction
 from .elementwise import unbroadcast
 
 __all__ = ["Reshape", "Transpose", "Permute", "Expand", "GetItem", "Cat", "Stack"]
 
 
-class Reshape(Function):
+class Reshape(ArrayFunction):
     is_view = True
 
     @staticmethod
@@ -20,7 +20,7 @@ class Reshape(Function):
         return g.reshape(ctx.shape)
 
 
-class Transpose(Function):
+class Transpose(ArrayFunction):
     is_view = True
 
     @staticmethod
@@ -33,7 +33,7 @@ class Transpose(Function):
         return np.swapaxes(g, *ctx.dims)
 
 
-class Permute(Function):
+class Permute(ArrayFunction):
     is_view = True
 
     @staticmethod
@@ -46,7 +46,7 @@ class Permute(Function):
         return np.transpose(g, ctx.inverse)
 
 
-class Expand(Function):
+class Expand(ArrayFunction):
     is_view = True
 
     @staticmethod
@@ -59,7 +59,7 @@ class Expand(Function):
         return unbroadcast(g, ctx.shape)
 
 
-class GetItem(Function):
+class GetItem(ArrayFunction):
     """x[index] for basic and integer-array indexing; backward scatters (and adds repeats)."""
     @staticmethod
     def forward(ctx, x, index):
@@ -82,7 +82,7 @@ def _is_advanced(index):
     return any(isinstance(i, (list, np.ndarray)) for i in items)
 
 
-class Cat(Function):
+class Cat(ArrayFunction):
     @staticmethod
     def forward(ctx, *xs, dim=0):
         ctx.dim = dim
@@ -95,7 +95,7 @@ class Cat(Function):
         return tuple(p if need else None for p, need in zip(parts, ctx.needs_input_grad))
 
 
-class Stack(Function):
+class Stack(ArrayFunction):
     @staticmethod
     def forward(ctx, *xs, dim=0):
         ctx.dim = dim

@@ -6,7 +6,7 @@ import numpy as np
 
 from .._C import pool as _K
 from .._parallel import ELEMENTWISE_THRESHOLD, threads_for
-from ..autograd.function import Function
+from ..autograd.function import ArrayFunction
 
 __all__ = ["MaxPool2d", "AvgPool2d", "MaxUnpool2d"]
 
@@ -16,7 +16,7 @@ def _planes(a):
     return np.ascontiguousarray(a).reshape(-1, a.shape[-2], a.shape[-1])
 
 
-class MaxPool2d(Function):
+class MaxPool2d(ArrayFunction):
     """max over each (dilated) window; indices are flat positions y*W + x inside each H×W plane.
     NOTE: indices are computed only when returned or needed by backward (they cost ~40% of the
     forward's memory traffic)."""
@@ -55,7 +55,7 @@ class MaxPool2d(Function):
         return grad_in.reshape(ctx.in_shape)
 
 
-class AvgPool2d(Function):
+class AvgPool2d(ArrayFunction):
     """mean over each window with torch's divisor rule (see nn.functional.avg_pool2d)."""
 
     @staticmethod
@@ -81,7 +81,7 @@ class AvgPool2d(Function):
         return grad_in.reshape(ctx.in_shape)
 
 
-class MaxUnpool2d(Function):
+class MaxUnpool2d(ArrayFunction):
     """out[plane].flat[idx] = x (scatter); backward gathers. Every index is range-checked by a
     separate kernel pass before the scatter runs, so a bad index never writes anywhere."""
 

@@ -1,7 +1,7 @@
 """Reductions over one, several or all dims."""
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.function import ArrayFunction
 
 __all__ = ["Sum", "Mean", "MaxAll", "MinAll", "MaxDim", "MinDim", "normalize_dims"]
 
@@ -30,7 +30,7 @@ def _expand_back(g, shape, axes, keepdim):
     return out
 
 
-class Sum(Function):
+class Sum(ArrayFunction):
     @staticmethod
     def forward(ctx, x, axes, keepdim=False):
         ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
@@ -41,7 +41,7 @@ class Sum(Function):
         return _expand_back(g, ctx.shape, ctx.axes, ctx.keepdim)
 
 
-class Mean(Function):
+class Mean(ArrayFunction):
     @staticmethod
     def forward(ctx, x, axes, keepdim=False):
         ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
@@ -53,7 +53,7 @@ class Mean(Function):
         return _expand_back(g / ctx.count, ctx.shape, ctx.axes, ctx.keepdim)
 
 
-class _ExtremeAll(Function):
+class _ExtremeAll(ArrayFunction):
     """max()/min() over everything. NOTE: ties share the gradient evenly (torch's rule)."""
     reduce = None
 
@@ -78,7 +78,7 @@ class MinAll(_ExtremeAll):
     reduce = staticmethod(np.min)
 
 
-class _ExtremeDim(Function):
+class _ExtremeDim(ArrayFunction):
     """max(dim)/min(dim): values and int64 indices. NOTE: the gradient goes to the returned index
     (the first extreme, NaN counting as the extreme), as torch."""
     arg = None

@@ -1,12 +1,12 @@
 """Dropout and batch normalisation."""
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.function import ArrayFunction
 
 __all__ = ["Dropout", "BatchNorm"]
 
 
-class Dropout(Function):
+class Dropout(ArrayFunction):
     """y = x * mask / (1 - p), mask ~ Bernoulli(1 - p), drawn by the caller (so it is seeded)."""
     @staticmethod
     def forward(ctx, x, scaled_mask):
@@ -19,7 +19,7 @@ class Dropout(Function):
         return g * scaled_mask
 
 
-class BatchNorm(Function):
+class BatchNorm(ArrayFunction):
     """Normalise over every dim but 1 with the given mean/var, then scale and shift:
     y = (x - mean) / sqrt(var + eps) * weight + bias.
     `batch_stats=True` means mean/var were computed from x itself, so the gradient flows

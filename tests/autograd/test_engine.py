@@ -142,7 +142,7 @@ def test_detach_and_requires_grad_flags():
     y = x * 2
     d = y.detach()
     assert not d.requires_grad and d.is_leaf and d.detach().numpy() is y.detach().numpy()
-    assert x.is_leaf and not y.is_leaf and y.grad_fn.name == "MulBackward"
+    assert x.is_leaf and not y.is_leaf and y.grad_fn.name() == "MulBackward0"
     with pytest.raises(RuntimeError, match="leaf variables"):
         y.requires_grad_(False)
     t = minigrad.ones(2).requires_grad_()
@@ -182,22 +182,24 @@ def test_custom_function_with_non_differentiable_output():
     class TopIndex(Function):
         @staticmethod
         def forward(ctx, x):
-            i = np.argmax(x).reshape(1)
+            assert isinstance(x, minigrad.Tensor) and not minigrad.is_grad_enabled()
+            i = x.argmax().reshape(1)
             ctx.save_for_backward(i)
-            ctx.n = x.size
+            ctx.n = x.numel()
             ctx.mark_non_differentiable(i)
-            return x.max(keepdims=True), i
+            return x.max().reshape(1), i
 
         @staticmethod
         def backward(ctx, g, g_idx):
+            assert isinstance(g, minigrad.Tensor) and isinstance(g_idx, minigrad.Tensor)
             i, = ctx.saved_tensors
-            out = np.zeros(ctx.n, g.dtype)
+            out = minigrad.zeros(ctx.n, dtype=g.dtype)
             out[i] = g
             return out
 
     x = minigrad.tensor([1.0, 5.0, 2.0], requires_grad=True)
     v, i = TopIndex.apply(x)
-    assert not i.requires_grad and v.requires_grad
+    assert not i.requires_grad and v.requires_grad and i.dtype == np.int64
     v.sum().backward()
     assert x.grad.tolist() == [0.0, 1.0, 0.0]
 
@@ -216,6 +218,110 @@ def test_backward_returning_wrong_shape_is_reported():
         Bad.apply(leaf(3)).sum().backward()
 
 
+class _MyReLU(Function):
+    """The PyTorch tutorial's custom ReLU, unchanged."""
+    @staticmethod
+    def forward(ctx, input):
+        ctx.save_for_backward(input)
+        return input.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, = ctx.saved_tensors
+        grad_input = grad_output.clone()
+        grad_input[input < 0] = 0
+        return grad_input
+
+
+def test_custom_function_takes_and_returns_tensors_as_in_pytorch():
+    x = minigrad.tensor([-1.0, 2.0, -3.0, 4.0], dtype=minigrad.float64, requires_grad=True)
+    y = _MyReLU.apply(x)
+    assert y.requires_grad and type(y.grad_fn) is _MyReLU and y.grad_fn.name() == "_MyReLUBackward"
+    assert repr(y.grad_fn).startswith("<minigrad.autograd.function._MyReLUBackward object at 0x")
+    (y * y).sum().backward()
+    assert x.grad.tolist() == [0.0, 4.0, 0.0, 8.0]
+    assert minigrad.gradcheck(_MyReLU.apply, (minigrad.tensor([-1.5, 0.5, 2.0], dtype=minigrad.float64,
+                                                               requires_grad=True),))
+    with minigrad.no_grad():
+        assert _MyReLU.apply(x).grad_fn is None
+
+
+def test_custom_function_needs_input_grad_and_non_tensor_arguments():
+    seen = []
+
+    class Scale(Function):
+        @staticmethod
+        def forward(ctx, a, b, k):
+            ctx.k = k
+            ctx.save_for_backward(a, b)
+            return a * b * k
+
+        @staticmethod
+        def backward(ctx, g):
+            seen.append(ctx.needs_input_grad)
+            a, b = ctx.saved_tensors
+            return (g * b * ctx.k if ctx.needs_input_grad[0] else None,
+                    g * a * ctx.k if ctx.needs_input_grad[1] else None, None)
+
+    a, b = leaf(3), minigrad.ones(3, dtype=minigrad.float64)
+    Scale.apply(a, b, 2.0).sum().backward()
+    assert seen == [(True, False, False)]
+    np.testing.assert_allclose(a.grad.numpy(), 2.0)
+
+
+def test_custom_function_saved_tensor_modified_in_place_is_reported():
+    x = leaf(3)
+    h = x * 1
+    y = _MyReLU.apply(h)
+    h.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+def test_custom_function_materialize_grads_and_setup_context_style():
+    got = []
+
+    class Two(Function):
+        @staticmethod
+        def forward(x):
+            return x * 2, x * 3
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.set_materialize_grads(False)
+
+        @staticmethod
+        def backward(ctx, g2, g3):
+            got.append((g2 is None, g3 is None))
+            return g2 * 2
+
+    x = leaf(2)
+    a, b = Two.apply(x)
+    a.sum().backward()
+    assert got == [(False, True)]
+    np.testing.assert_allclose(x.grad.numpy(), 2.0)
+
+
+def test_custom_function_errors_follow_pytorch():
+    class SavesInt(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(3)
+            return x
+
+    with pytest.raises(TypeError, match="save_for_backward can only save variables, but argument 0 is of type int"):
+        SavesInt.apply(leaf(2))
+
+    class NoBackward(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+    with pytest.raises(NotImplementedError, match="must implement either the backward"):
+        NoBackward.apply(leaf(2)).sum().backward()
+    assert minigrad.autograd.function.once_differentiable(len) is len
+
+
 def test_autograd_grad_does_not_touch_dot_grad():
     x = leaf(3)
     g, = minigrad.autograd.grad((x * x).sum(), [x])
@@ -227,6 +333,6 @@ def test_graph_description_and_dot():
     x = minigrad.randn(2, 3, requires_grad=True)
     y = (x.exp() * 2).sum()
     text = minigrad.autograd.graph.describe(y)
-    assert "SumBackward" in text and "ExpBackward saved: (2, 3)" in text and "leaf (2, 3) float32" in text
+    assert "SumBackward" in text and "ExpBackward0 saved: (2, 3)" in text and "leaf (2, 3) float32" in text
     dot = minigrad.autograd.graph.to_dot(y)
     assert dot.startswith("digraph") and dot.count("->") >= 4
