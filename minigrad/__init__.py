@@ -13,6 +13,9 @@ from .autograd import enable_grad, gradcheck, is_grad_enabled, no_grad, set_grad
 from .creation import *  # noqa: E402,F401,F403
 from .random import manual_seed  # noqa: E402
 from .tensor import Tensor, cat, matmul, stack  # noqa: E402
+from .api import FUNCTIONS as _FUNCTIONS  # noqa: E402
+
+globals().update(_FUNCTIONS)   # minigrad.exp, minigrad.sum, ...: PyTorch's names, builtins shadowed as in torch
 from . import data, nn, optim  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402
 

@@ -231,10 +231,6 @@ class Tensor:
     neg = __neg__
     matmul = __matmul__
 
-    def exp(self): return ops.Exp.apply(self)
-    def log(self): return ops.Log.apply(self)
-    def sqrt(self): return ops.Sqrt.apply(self)
-    def abs(self): return ops.Abs.apply(self)
     def clone(self): return ops.Clone.apply(self)
 
     def clamp(self, min=None, max=None):
