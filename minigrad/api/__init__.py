@@ -1,7 +1,11 @@
 """The functions and Tensor methods a PyTorch user calls, each defined once (see _bind.py).
 
-pointwise.py   arithmetic and math, element by element
+pointwise.py    arithmetic and math, element by element
+comparison.py   comparisons and value tests (bool results, no graph)
+reduction.py    sum, mean, max, ... over dims
+linalg.py       matrix products
+shape.py        views, reshapes, joins, splits, indexing, sorting
 Each module defines its ops with `@op`; importing it binds them onto Tensor and into FUNCTIONS.
 """
-from . import pointwise  # noqa: F401
+from . import comparison, linalg, pointwise, reduction, shape  # noqa: F401
 from ._bind import FUNCTIONS, apply_inplace  # noqa: F401
