@@ -12,10 +12,9 @@ import numpy as np
 
 from .. import ops
 from ..ops.indexing import argsort as _argsort_array
-from ..ops.reduce import normalize_dims
 from ..tensor import Tensor
 from ._bind import method, op
-from .shape import _dim, int_tuple, sizes_arg
+from .shape import _dim, distinct_dims, int_tuple, sizes_arg
 
 # torch.return_types.sort / topk: tuples whose items are also named
 sort_result = namedtuple("sort", ["values", "indices"])
@@ -151,7 +150,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
 
 @op(method=False)
 def flip(input, dims):
-    axes = normalize_dims(int_tuple(dims, "flip", "dims"), input.ndim)
+    axes = distinct_dims(dims, input.ndim)
     return ops.Clone.apply(input) if input.ndim == 0 else ops.Flip.apply(input, axes)
 
 

@@ -10,13 +10,29 @@ import operator
 import numpy as np
 
 from .. import ops
-from ..ops.reduce import normalize_dims
 from ..tensor import Tensor, _dtype_name
 from ._bind import method, op
 
 
 def _dim(dim, ndim):
-    return normalize_dims(dim, ndim)[0]
+    """One dim -> its non-negative index (a 0-d tensor takes 0 and -1), IndexError as torch."""
+    if type(dim) is not int:
+        dim = operator.index(dim)
+    lo, hi = (-ndim, ndim - 1) if ndim else (-1, 0)
+    if not lo <= dim <= hi:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
+    return dim % ndim if ndim else 0
+
+
+def distinct_dims(dims, ndim):
+    """A dim or dims -> a tuple of non-negative dims; a repeat is an error, named as torch names it."""
+    if dims is None:
+        return tuple(range(ndim))
+    out = tuple(_dim(d, ndim) for d in int_tuple(dims, "dims", "dim"))
+    for i, d in enumerate(out):
+        if d in out[:i]:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    return out
 
 
 def _view_of(out, base):
@@ -132,7 +148,7 @@ def unflatten(input, dim, sizes):
 
 @op()
 def squeeze(input, dim=None):
-    dims = normalize_dims(dim, input.ndim)
+    dims = distinct_dims(dim, input.ndim)
     shape = tuple(n for a, n in enumerate(input.shape) if n != 1 or a not in dims)
     return _view_of(ops.Reshape.apply(input, shape), input)
 
