@@ -310,61 +310,7 @@ class Tensor:
         d, = normalize_dims(dim, self.ndim)
         return Tensor._wrap(np.argmax(self._data, axis=d, keepdims=keepdim).astype(np.int64))
 
-    # ***** shape *****
-    def reshape(self, *shape):
-        shape = _shape_args(shape)
-        try:
-            out_shape = np.empty(self.shape, dtype=np.bool_).reshape(shape).shape
-        except ValueError:
-            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {self._data.size}") from None
-        return ops.Reshape.apply(self, out_shape)
-
-    view = reshape
-
-    def flatten(self, start_dim=0, end_dim=-1):
-        if self.ndim == 0:
-            return self.reshape(1)
-        s, e = normalize_dims(start_dim, self.ndim)[0], normalize_dims(end_dim, self.ndim)[0]
-        if s > e:
-            raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
-        shape = self.shape[:s] + (int(np.prod(self.shape[s:e + 1])),) + self.shape[e + 1:]
-        return ops.Reshape.apply(self, shape)
-
-    def transpose(self, dim0, dim1):
-        d0, d1 = (normalize_dims(d, self.ndim)[0] for d in (dim0, dim1))
-        return ops.Transpose.apply(self, d0, d1)
-
-    def permute(self, *dims):
-        dims = _shape_args(dims)
-        if len(dims) != self.ndim:
-            raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match "
-                               f"the length of the desired ordering of dimensions i.e. input.dim() = {self.ndim} "
-                               f"is not equal to len(dims) = {len(dims)}")
-        normalize_dims(dims, self.ndim)   # range and repeat checks
-        return ops.Permute.apply(self, tuple(d % self.ndim for d in dims) if self.ndim else ())
-
-    def unsqueeze(self, dim):
-        d = normalize_dims(dim, self.ndim + 1)[0]
-        return ops.Reshape.apply(self, self.shape[:d] + (1,) + self.shape[d:])
-
-    def squeeze(self, dim=None):
-        axes = [a for a in normalize_dims(dim, self.ndim) if self.shape[a] == 1]
-        return ops.Reshape.apply(self, tuple(n for a, n in enumerate(self.shape) if a not in axes))
-
-    def expand(self, *shape):
-        shape = _shape_args(shape)
-        lead = len(shape) - self.ndim
-        full = tuple(self.shape[i - lead] if (n == -1 and i >= lead) else n for i, n in enumerate(shape))
-        try:
-            np.broadcast_shapes(self.shape, full)
-        except ValueError:
-            raise RuntimeError(f"The expanded size of the tensor {full} must match the existing size "
-                               f"{self.shape} at non-singleton dimensions") from None
-        return ops.Expand.apply(self, full)
-
-    def contiguous(self):
-        return self if self._data.flags.c_contiguous else ops.Clone.apply(self)
-
+    # ***** indexing (the named shape and indexing ops live in api/shape.py, api/indexing.py) *****
     def __getitem__(self, index):
         return ops.GetItem.apply(self, _index_arrays(index))
 
@@ -390,12 +336,6 @@ class _HookHandle:
         if hooks and self._entry in hooks:
             hooks = [h for h in hooks if h is not self._entry]
             self._owner._hooks = hooks or None
-
-
-def _shape_args(shape):
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
-    return tuple(shape)
 
 
 def _index_arrays(index):
@@ -434,38 +374,7 @@ def matmul(a, b):
     return ops.MatMul.apply(a, b)
 
 
-def _check_same(tensors, name):
-    if not tensors:
-        raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
-    tensors = [_as_tensor(t) for t in tensors]
-    dtypes = {t.dtype for t in tensors}
-    if len(dtypes) > 1:
-        raise RuntimeError(f"{name}(): expected all tensors to have the same dtype, got {sorted(map(str, dtypes))}")
-    return tensors
-
-
-def cat(tensors, dim=0):
-    tensors = _check_same(list(tensors), "cat")
-    d = normalize_dims(dim, tensors[0].ndim)[0]
-    ref = tensors[0].shape
-    for i, t in enumerate(tensors):
-        if t.ndim != len(ref) or any(t.shape[k] != ref[k] for k in range(len(ref)) if k != d):
-            raise RuntimeError(f"cat(): Sizes of tensors must match except in dimension {d}. Expected shape "
-                               f"{tuple(ref)} (except dim {d}) but got {tuple(t.shape)} for tensor number {i}")
-    return ops.Cat.apply(*tensors, dim=d)
-
-
-def stack(tensors, dim=0):
-    tensors = _check_same(list(tensors), "stack")
-    for i, t in enumerate(tensors):
-        if t.shape != tensors[0].shape:
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got {tuple(tensors[0].shape)} at "
-                               f"entry 0 and {tuple(t.shape)} at entry {i}")
-    d = normalize_dims(dim, tensors[0].ndim + 1)[0]
-    return ops.Stack.apply(*tensors, dim=d)
-
-
-__all__ = ["Tensor", "matmul", "cat", "stack"]
+__all__ = ["Tensor", "matmul"]
 
 # The autograd modules need the Tensor class but are imported before it exists. (sys.modules,
 # because `minigrad.autograd.gradcheck` the attribute is the function, not the module.)
