@@ -12,7 +12,7 @@ from ._parallel import get_num_threads, set_num_threads  # noqa: E402
 from .autograd import enable_grad, gradcheck, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
 from .creation import *  # noqa: E402,F401,F403
 from .random import manual_seed  # noqa: E402
-from .tensor import Tensor, matmul  # noqa: E402
+from .tensor import Tensor  # noqa: E402
 from .api import FUNCTIONS as _FUNCTIONS  # noqa: E402
 
 globals().update(_FUNCTIONS)   # minigrad.exp, minigrad.sum, ...: PyTorch's names, builtins shadowed as in torch

@@ -220,8 +220,8 @@ class Tensor:
     def __pow__(self, o): return self._binary(ops.Pow, o)
     def __rpow__(self, o): return self._binary(ops.Pow, o, True)
     def __neg__(self): return ops.Neg.apply(self)
-    def __matmul__(self, o): return matmul(self, o)
-    def __rmatmul__(self, o): return matmul(o, self)
+    def __matmul__(self, o): return Tensor.matmul(self, o)    # minigrad/api/linalg.py
+    def __rmatmul__(self, o): return Tensor.matmul(o, self)
 
     add = __add__
     sub = __sub__
@@ -229,7 +229,6 @@ class Tensor:
     div = __truediv__
     pow = __pow__
     neg = __neg__
-    matmul = __matmul__
 
     def clone(self): return ops.Clone.apply(self)
 
@@ -279,52 +278,12 @@ class Tensor:
         value = value._data if isinstance(value, Tensor) else value
         self._write(lambda a: a.__setitem__(index, value))
 
-    # ***** reductions *****
-    def sum(self, dim=None, keepdim=False):
-        return ops.Sum.apply(self, normalize_dims(dim, self.ndim), keepdim=keepdim)
-
-    def mean(self, dim=None, keepdim=False):
-        if self.dtype.kind != "f":
-            raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating "
-                               f"point or complex dtype. Got: {_dtype_name(self.dtype)}")
-        return ops.Mean.apply(self, normalize_dims(dim, self.ndim), keepdim=keepdim)
-
-    def _extreme(self, all_fn, dim_fn, dim, keepdim):
-        if self._data.size == 0:
-            raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() == 0.")
-        if dim is None:
-            return all_fn.apply(self)
-        d, = normalize_dims(dim, self.ndim)
-        return MinMaxResult(*dim_fn.apply(self, d, keepdim=keepdim))
-
-    def max(self, dim=None, keepdim=False):
-        """max() -> a scalar tensor; max(dim) -> (values, indices), as torch."""
-        return self._extreme(ops.MaxAll, ops.MaxDim, dim, keepdim)
-
-    def min(self, dim=None, keepdim=False):
-        return self._extreme(ops.MinAll, ops.MinDim, dim, keepdim)
-
-    def argmax(self, dim=None, keepdim=False):
-        if dim is None:
-            return Tensor._wrap(np.asarray(np.argmax(self._data), dtype=np.int64))
-        d, = normalize_dims(dim, self.ndim)
-        return Tensor._wrap(np.argmax(self._data, axis=d, keepdims=keepdim).astype(np.int64))
-
     # ***** indexing (the named shape and indexing ops live in api/shape.py, api/indexing.py) *****
     def __getitem__(self, index):
         return ops.GetItem.apply(self, _index_arrays(index))
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
-
-
-class MinMaxResult(tuple):
-    """(values, indices) from max(dim)/min(dim), like torch.return_types.max."""
-    def __new__(cls, values, indices):
-        return super().__new__(cls, (values, indices))
-
-    values = property(lambda self: self[0])
-    indices = property(lambda self: self[1])
 
 
 class _HookHandle:
@@ -353,28 +312,7 @@ def _as_tensor(x):
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-def matmul(a, b):
-    """numpy.matmul semantics with autograd."""
-    a, b = _as_tensor(a), _as_tensor(b)
-    if a.ndim == 0 or b.ndim == 0:
-        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
-    ka = a.shape[-1]
-    kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
-    if ka != kb:
-        raise RuntimeError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
-                           f"({ka} != {kb})")
-    if a.dtype != b.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a.dtype} != {b.dtype}")
-    try:
-        if a.ndim > 2 or b.ndim > 2:     # (broadcast_shapes costs ~3 us; plain matrices need none)
-            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    except ValueError:
-        raise RuntimeError(f"matmul: batch dimensions of {tuple(a.shape)} and {tuple(b.shape)} cannot be "
-                           f"broadcast") from None
-    return ops.MatMul.apply(a, b)
-
-
-__all__ = ["Tensor", "matmul"]
+__all__ = ["Tensor"]
 
 # The autograd modules need the Tensor class but are imported before it exists. (sys.modules,
 # because `minigrad.autograd.gradcheck` the attribute is the function, not the module.)
