@@ -11,6 +11,27 @@ def _flat_like(grad, param):
     return np.ascontiguousarray(grad, dtype=param.dtype).reshape(-1)
 
 
+def _signed_decayed_grad(param, grad, weight_decay, maximize):
+    """torch's `g = -grad if maximize else grad; g = g + weight_decay * p` for the NumPy-written optimizers.
+    May return `grad` itself: callers only ever write into their own buffers, never into g."""
+    g = np.asarray(grad, dtype=param.dtype)
+    if maximize:
+        g = np.negative(g)
+    if weight_decay != 0:
+        decay = np.multiply(param, weight_decay)
+        decay += g
+        g = decay
+    return g
+
+
+def _check_nonnegative(checks):
+    """torch's argument checks, in its order: `if not 0.0 <= x: raise ValueError(f"Invalid {what}: {x}")`
+    (NaN fails too)."""
+    for what, x in checks.items():
+        if not 0.0 <= x:
+            raise ValueError(f"Invalid {what}: {x}")
+
+
 class Optimizer:
     def __init__(self, params, defaults):
         self.defaults = defaults
