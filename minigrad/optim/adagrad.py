@@ -1,7 +1,7 @@
 """Adagrad, as torch.optim.Adagrad (NumPy in-place updates, torch's order of operations)."""
 import numpy as np
 
-from .optimizer import Optimizer, _check_nonnegative, _signed_decayed_grad
+from .optimizer import Optimizer, _check_fused, _check_nonnegative, _signed_decayed_grad
 
 
 class Adagrad(Optimizer):
@@ -24,11 +24,7 @@ class Adagrad(Optimizer):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, foreach=foreach,
                                       maximize=maximize, differentiable=differentiable, fused=fused))
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        _check_fused(fused, foreach, differentiable)
         for group in self.param_groups:
             for p in group["params"]:
                 self._init_state(p, self.state.setdefault(p, {}), group)

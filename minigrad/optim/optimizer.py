@@ -32,6 +32,15 @@ def _check_nonnegative(checks):
             raise ValueError(f"Invalid {what}: {x}")
 
 
+def _check_fused(fused, foreach, differentiable):
+    """torch's checks on its implementation switches; minigrad has one implementation and ignores them."""
+    if fused:
+        if differentiable:
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
 class Optimizer:
     def __init__(self, params, defaults):
         self.defaults = defaults

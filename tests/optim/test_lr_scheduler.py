@@ -1,5 +1,6 @@
 """LR schedulers: 25-step lr (and momentum) sequences against torch, hand-computed values that run without
 torch, get_last_lr, state-dict round trips, ReduceLROnPlateau's patience/cooldown/threshold modes, errors."""
+import inspect
 import math
 import pickle
 import warnings
@@ -348,3 +349,11 @@ def test_resume_with_last_epoch_keeps_the_current_lr():
     sched = mls.ExponentialLR(opt, gamma=0.5, last_epoch=2)
     assert sched.get_last_lr()[0] == 0.025 and sched.last_epoch == 3
     assert math.isclose(sched._get_closed_form_lr()[0], 0.1 * 0.5 ** 3)
+
+
+@needs_torch
+@pytest.mark.parametrize("name", mls.__all__)
+def test_signature_matches_torch(name):
+    def params(fn):
+        return [(p.name, p.kind, p.default) for p in inspect.signature(fn).parameters.values()]
+    assert params(getattr(mls, name)) == params(getattr(torch.optim.lr_scheduler, name))

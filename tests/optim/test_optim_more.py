@@ -256,9 +256,37 @@ def test_adagrad_fused_conflicts_and_empty_params():
             cls([])
 
 
+ALL = ["Adadelta", "RMSprop", "Adagrad", "SGD", "Adam", "AdamW"]
+
+
 @needs_torch
-@pytest.mark.parametrize("name", ["Adadelta", "RMSprop", "Adagrad"])
-def test_signature_matches_torch(name):
+@pytest.mark.parametrize("name", ALL)
+def test_signature_and_group_keys_match_torch(name):
     def params(fn):
         return [(p.name, p.kind, p.default) for p in inspect.signature(fn).parameters.values()]
     assert params(getattr(optim, name)) == params(getattr(torch.optim, name))
+    mine = getattr(optim, name)([nn.Parameter(np.ones(2))], lr=0.1)
+    theirs = getattr(torch.optim, name)([torch.ones(2, requires_grad=True)], lr=0.1)
+    assert list(mine.param_groups[0]) == list(theirs.param_groups[0])
+    assert mine.defaults == theirs.defaults
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW"])
+def test_implementation_switches_are_checked_like_torch(name):
+    p = [nn.Parameter(np.ones(2))]
+    with pytest.raises(RuntimeError, match="`fused` does not support `differentiable`"):
+        getattr(optim, name)(p, fused=True, differentiable=True)
+    with pytest.raises(RuntimeError, match="`fused` and `foreach` cannot be `True` together."):
+        getattr(optim, name)(p, fused=True, foreach=True)
+    getattr(optim, name)(p, lr=0.1, foreach=False, differentiable=False, fused=False)
+
+
+def test_adam_decoupled_weight_decay_is_adamw():
+    w0, grads = make_params(), grads_for(5)
+    kw = dict(lr=0.05, weight_decay=0.3)
+    a, _ = run_minigrad("Adam", dict(kw, decoupled_weight_decay=True), w0, grads)
+    b, _ = run_minigrad("AdamW", kw, w0, grads)
+    c, _ = run_minigrad("Adam", kw, w0, grads)
+    for x, y, z in zip(a, b, c):
+        np.testing.assert_array_equal(x, y)
+        assert not np.allclose(x, z)
