@@ -179,6 +179,8 @@ class Tensor:
         self when nothing changes (as torch), else a converted tensor that autograd follows."""
         dtype, copy = _parse_to(args, kwargs)
         if dtype is not None and dtype != self._data.dtype:
+            if dtype.kind != "f":   # integer results are outside autograd, as in torch
+                return Tensor._wrap(self._data.astype(dtype))
             return ops.Cast.apply(self, dtype)
         return self.clone() if copy else self
 

@@ -159,6 +159,8 @@ def test_cast_is_differentiable():
     (y * y).sum().backward()
     assert x.grad.dtype is minigrad.float32
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
+    for to_int in (x.long(), x.int(), x.bool(), x.to(minigrad.int64)):   # as torch: out of the graph
+        assert not to_int.requires_grad and to_int.grad_fn is None
 
 
 # ***** devices *****
