@@ -107,15 +107,15 @@ def numel(input):
 
 # ***** factories *****
 
-def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def zeros(*size, dtype=None, layout=None, device=None, requires_grad=False):
     return _make(np.zeros(_size(size), _dtype.np_dtype(dtype)), requires_grad, device)
 
 
-def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def ones(*size, dtype=None, layout=None, device=None, requires_grad=False):
     return _make(np.ones(_size(size), _dtype.np_dtype(dtype)), requires_grad, device)
 
 
-def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
+def empty(*size, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
           memory_format=None):
     return _make(np.empty(_size(size), _dtype.np_dtype(dtype)), requires_grad, device)
 
@@ -129,13 +129,13 @@ def _fill_dtype(fill_value):
     return _dtype.int64 if _is_int(fill_value) else None
 
 
-def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def full(size, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False):
     default = _fill_dtype(fill_value)
     value = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
     return _make(np.full(_size((size,)), value, _dtype.np_dtype(dtype, default)), requires_grad, device)
 
 
-def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None, requires_grad=False):
     """[start, end) in steps; int64 when all three are ints, else the default dtype. The length
     is ceil((end - start) / step), as torch computes it (in double)."""
     if end is None:
@@ -153,12 +153,12 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
                  requires_grad, device)
 
 
-def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def linspace(start, end, steps, *, dtype=None, layout=None, device=None, requires_grad=False):
     _check_steps(steps, "linspace")
     return _make(np.linspace(start, end, steps).astype(_dtype.np_dtype(dtype)), requires_grad, device)
 
 
-def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
+def logspace(start, end, steps, base=10.0, *, dtype=None, layout=None, device=None,
              requires_grad=False):
     _check_steps(steps, "logspace")
     return _make(np.logspace(start, end, steps, base=base).astype(_dtype.np_dtype(dtype)), requires_grad, device)
@@ -171,7 +171,7 @@ def _check_steps(steps, name):
         raise RuntimeError("number of steps must be non-negative")
 
 
-def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def eye(n, m=None, *, dtype=None, layout=None, device=None, requires_grad=False):
     m = n if m is None else m
     for name, v in (("n", n), ("m", m)):
         if v < 0:
@@ -181,21 +181,21 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
 
 # ***** random factories: minigrad's one generator (minigrad.manual_seed) *****
 
-def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False):
     """U[0, 1)."""
     arr = _random.numpy_rng().random(_size(size), dtype=np.float64)
     return _make(arr.astype(_dtype.np_dtype(dtype)), requires_grad, device)
 
 
-def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False):
     """N(0, 1)."""
     arr = _random.numpy_rng().standard_normal(_size(size))
     return _make(arr.astype(_dtype.np_dtype(dtype)), requires_grad, device)
 
 
-def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=None, device=None,
             requires_grad=False):
     """Integers uniform in [low, high): randint(high, size) or randint(low, high, size); int64."""
     if size is None:    # randint(high, size)
@@ -208,7 +208,7 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     return _make(arr.astype(_dtype.np_dtype(dtype, _dtype.int64)), requires_grad, device)
 
 
-def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+def randperm(n, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False):
     if n < 0:
         raise RuntimeError(f"n must be non-negative, got{n}")
@@ -216,7 +216,7 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     return _make(arr.astype(_dtype.np_dtype(dtype, _dtype.int64)), requires_grad, device)
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=None, device=None,
            requires_grad=False):
     """N(mean, std): tensors mean/std give the shape (broadcast); numbers need `size`."""
     m = mean._data if isinstance(mean, Tensor) else mean
