@@ -3,9 +3,13 @@
 Methods are one-liners onto an op's Function.apply (minigrad/ops); argument checks that users
 can get wrong live here, before the op runs.
 """
+import weakref
+
 import numpy as np
 
-from . import ops
+from . import _device, _dtype, ops
+from ._size import Size
+from ._tensor_str import tensor_repr
 from .autograd import engine, grad_mode
 from .ops.reduce import normalize_dims
 
@@ -21,17 +25,25 @@ class Tensor:
     __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_out_idx", "_version", "_hooks", "__weakref__")
     __array_priority__ = 1000   # so ndarray <op> Tensor defers to Tensor's reflected operators
 
-    def __init__(self, data, dtype=None, requires_grad=False):
-        if isinstance(data, Tensor):
-            data = data._data
-        arr = np.array(data, dtype=dtype, copy=True)
-        if dtype is None:
-            if arr.dtype.kind == "f" and arr.dtype != np.float64:
-                arr = arr.astype(np.float32)
-            elif arr.dtype.kind == "f" and not isinstance(data, np.ndarray):
-                arr = arr.astype(np.float32)   # Python floats -> float32, like torch's default dtype
-            elif arr.dtype.kind in "iu":
-                arr = arr.astype(np.int64)
+    def __init__(self, *args, dtype=None, device=None, requires_grad=False):
+        """torch.Tensor's legacy constructor: `Tensor(2, 3)` (uninitialised, of that size),
+        `Tensor([1, 2])` (the data in the default dtype, float32), `Tensor(t)` (same memory).
+        Prefer `minigrad.tensor(data)`, which infers the dtype. `dtype=`/`requires_grad=` are
+        minigrad's additions."""
+        _device.as_device(device)
+        dt = _dtype.np_dtype(dtype)
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            arr = args[0]._data if dtype is None else args[0]._data.astype(dt, copy=False)
+        elif not args:
+            arr = np.empty((0,), dt)
+        elif all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in args):
+            arr = np.empty(args, dt)
+        elif len(args) == 1 and isinstance(args[0], Size):
+            arr = np.empty(tuple(args[0]), dt)
+        elif len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray)):
+            arr = np.array(_unwrap(args[0]), dtype=dt)
+        else:
+            raise TypeError(f"new(): data must be a sequence (got {', '.join(type(a).__name__ for a in args)})")
         self._init(arr, requires_grad)
 
     def _init(self, arr, requires_grad=False, ctx=None, idx=0):
@@ -68,21 +80,49 @@ class Tensor:
             raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
         self._data = value._data
 
-    shape = property(lambda self: self._data.shape)
-    dtype = property(lambda self: self._data.dtype)
+    shape = property(lambda self: Size(self._data.shape))
+    dtype = property(lambda self: _dtype.from_numpy_dtype(self._data.dtype))
+    device = property(lambda self: _device.CPU)
+    is_cuda = property(lambda self: False)
+    is_cpu = property(lambda self: True)
     ndim = property(lambda self: self._data.ndim)
     grad_fn = property(lambda self: self._ctx)
     is_leaf = property(lambda self: self._ctx is None)
     T = property(lambda self: self.permute(*reversed(range(self.ndim))))
 
     def size(self, dim=None):
-        return self._data.shape if dim is None else self._data.shape[normalize_dims(dim, self.ndim)[0]]
+        return Size(self._data.shape) if dim is None else self._data.shape[normalize_dims(dim, self.ndim)[0]]
 
     def dim(self):
         return self._data.ndim
 
+    ndimension = dim
+
     def numel(self):
         return self._data.size
+
+    nelement = numel
+
+    def element_size(self):
+        return self._data.itemsize
+
+    def stride(self, dim=None):
+        """Steps between neighbours along each dim, in elements (NumPy counts bytes)."""
+        steps = tuple(s // self._data.itemsize for s in self._data.strides)
+        return steps if dim is None else steps[normalize_dims(dim, self.ndim)[0]]
+
+    def data_ptr(self):
+        return self._data.__array_interface__["data"][0]
+
+    def storage_offset(self):
+        """Elements between the start of the memory this tensor views and its first element."""
+        base = self._data
+        while isinstance(base.base, np.ndarray):
+            base = base.base
+        return (self.data_ptr() - base.__array_interface__["data"][0]) // self._data.itemsize
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
 
     def __len__(self):
         if self.ndim == 0:
@@ -90,8 +130,9 @@ class Tensor:
         return self._data.shape[0]
 
     # ***** conversion *****
-    def numpy(self):
-        if self.requires_grad:
+    def numpy(self, *, force=False):
+        """The array itself (same memory). `force=True` also works on a tensor that requires grad."""
+        if self.requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         return self._data
 
@@ -112,38 +153,76 @@ class Tensor:
     def __int__(self):
         return int(self.item())
 
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
     def __bool__(self):
         if self._data.size != 1:
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self._data.reshape(-1)[0])
 
+    def __format__(self, format_spec):
+        """As torch: a one-element tensor formats its value (f"{loss:.3f}"); others print whole."""
+        if self._data.size == 1 and self.ndim == 0:
+            return format(self.item(), format_spec)
+        if format_spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return str(self)
+
     def __repr__(self):
-        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4,
-                               floatmode="maxprec_equal" if self.dtype.kind == "f" else "maxprec")
-        if self._data.size == 0:
-            body = f"[], size={self.shape}"
-        extra = ""
-        if self.dtype == np.float64:
-            extra += ", dtype=minigrad.float64"
-        elif self.dtype == np.bool_:
-            extra += ", dtype=minigrad.bool"
-        if self._ctx is not None:
-            extra += f", grad_fn=<{self._ctx.name()}>"
-        elif self.requires_grad:
-            extra += ", requires_grad=True"
-        return f"tensor({body}{extra})"
+        return tensor_repr(self, _dtype.get_default_dtype())
 
-    def to(self, dtype):
-        return self if self.dtype == np.dtype(dtype) else ops.Cast.apply(self, np.dtype(dtype))
+    def to(self, *args, **kwargs):
+        """to(dtype) / to(device, dtype=None) / to(other) / to(device=, dtype=, copy=False):
+        self when nothing changes (as torch), else a converted tensor that autograd follows."""
+        dtype, copy = _parse_to(args, kwargs)
+        if dtype is not None and dtype != self._data.dtype:
+            if dtype.kind != "f":   # integer results are outside autograd, as in torch
+                return Tensor._wrap(self._data.astype(dtype))
+            return ops.Cast.apply(self, dtype)
+        return self.clone() if copy else self
 
-    def float(self):
-        return self.to(np.float32)
+    def type(self, dtype=None, non_blocking=False):
+        """No argument: the legacy type name ('minigrad.FloatTensor'); else `to(dtype)`."""
+        if dtype is None:
+            return _dtype.legacy_type_name(self.dtype)
+        return self.to(_dtype.as_dtype(dtype))
 
-    def double(self):
-        return self.to(np.float64)
+    def cpu(self, memory_format=None):
+        return self
 
-    def long(self):
-        return Tensor._wrap(self._data.astype(np.int64))
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        raise RuntimeError("minigrad runs on the CPU only: there is no CUDA device "
+                           "(minigrad.cuda.is_available() is False)")
+
+    def float(self, memory_format=None):
+        return self.to(_dtype.float32)
+
+    def double(self, memory_format=None):
+        return self.to(_dtype.float64)
+
+    def half(self, memory_format=None):
+        return self.to(_dtype.float16)
+
+    def long(self, memory_format=None):
+        return self.to(_dtype.int64)
+
+    def int(self, memory_format=None):
+        return self.to(_dtype.int32)
+
+    def short(self, memory_format=None):
+        return self.to(_dtype.int16)
+
+    def char(self, memory_format=None):
+        return self.to(_dtype.int8)
+
+    def byte(self, memory_format=None):
+        return self.to(_dtype.uint8)
+
+    def bool(self, memory_format=None):
+        return self.to(_dtype.bool)
 
     # ***** autograd *****
     def requires_grad_(self, requires_grad=True):
@@ -164,6 +243,25 @@ class Tensor:
         t._version = self._version
         return t
 
+    def detach_(self):
+        """Cut this tensor from the graph, in place: it becomes a leaf that requires no grad."""
+        self._ctx, self._out_idx, self.requires_grad = None, 0, False
+        return self
+
+    def retain_grad(self):
+        """Keep this non-leaf's gradient in `.grad` after backward (leaves keep theirs anyway)."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._ctx is None or self.retains_grad:
+            return
+        self.register_hook(_GradRetainer(self))
+
+    @property
+    def retains_grad(self):
+        hooks = self._ctx._hooks if self._ctx is not None else None
+        return any(idx == self._out_idx and isinstance(h, _GradRetainer) and h.tensor() is self
+                   for idx, h in hooks or ())
+
     def register_hook(self, hook):
         """hook(grad) -> None or a replacement gradient; called when this tensor's gradient is computed."""
         if not self.requires_grad:
@@ -183,29 +281,32 @@ class Tensor:
         """Match `other` to self for a binary op: scalars and arrays take self's dtype; mixing
         float32 and float64 tensors is an error (no silent upcast of a whole network)."""
         if isinstance(other, Tensor):
-            a, b = self.dtype, other.dtype
+            a, b = self._data.dtype, other._data.dtype
             if a != b and a.kind == "f" and b.kind == "f":
                 raise RuntimeError(f"expected both operands to have the same dtype, but got {_dtype_name(a)} "
                                    f"and {_dtype_name(b)} (convert one with .float() or .double())")
             if a.kind == "f" and b.kind != "f":
                 return Tensor._wrap(other._data.astype(a))
             return other
-        if self.dtype.kind == "f":
-            return np.asarray(other, dtype=self.dtype)
+        if self._data.dtype.kind == "f":
+            return np.asarray(other, dtype=self._data.dtype)
         arr = np.asarray(other)
-        # an int tensor meets a float: Python floats make float32 (torch's default dtype)
-        return arr.astype(np.float32) if arr.dtype.kind == "f" and not isinstance(other, np.ndarray) else arr
+        # an int tensor meets a Python float: the result takes the default dtype, as in torch
+        if arr.dtype.kind == "f" and not isinstance(other, np.ndarray):
+            return arr.astype(_dtype.get_default_dtype().dtype)
+        return arr
 
     def _binary(self, fn, other, reflected=False):
         other = self._operand(other)
-        if other.dtype.kind == "f" and self.dtype.kind != "f":
-            self_ = Tensor._wrap(self._data.astype(other.dtype))
+        o_dtype = other._data.dtype if isinstance(other, Tensor) else other.dtype
+        if o_dtype.kind == "f" and self._data.dtype.kind != "f":
+            self_ = Tensor._wrap(self._data.astype(o_dtype))
         else:
             self_ = self
         try:
             return fn.apply(other, self_) if reflected else fn.apply(self_, other)
         except ValueError as exc:
-            a, b = (np.shape(other), self.shape) if reflected else (self.shape, np.shape(other))
+            a, b = (np.shape(other), self._data.shape) if reflected else (self._data.shape, np.shape(other))
             raise RuntimeError(f"The size of tensor a {a} must match the size of tensor b {b}: shapes "
                                f"cannot be broadcast together ({exc})") from None
 
@@ -230,7 +331,7 @@ class Tensor:
     pow = __pow__
     neg = __neg__
 
-    def clone(self): return ops.Clone.apply(self)
+    def clone(self, *, memory_format=None): return ops.Clone.apply(self)
 
     def clamp(self, min=None, max=None):
         if min is None and max is None:
@@ -284,6 +385,52 @@ class Tensor:
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
+
+
+class _GradRetainer:
+    """The hook behind retain_grad: accumulates the gradient into its (weakly held) tensor."""
+    def __init__(self, tensor):
+        self.tensor = weakref.ref(tensor)
+
+    def __call__(self, grad):
+        t = self.tensor()
+        if t is not None:
+            t.grad = Tensor._wrap(grad._data.copy()) if t.grad is None else Tensor._wrap(t.grad._data + grad._data)
+
+
+def _parse_to(args, kwargs):
+    """Tensor.to's overloads -> (NumPy dtype or None, copy). Devices are checked and dropped:
+    the CPU is the only one."""
+    kwargs = dict(kwargs)
+    dtype, copy = kwargs.pop("dtype", None), kwargs.pop("copy", False)
+    device = kwargs.pop("device", None)
+    kwargs.pop("non_blocking", None), kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    args = list(args)
+    if args and isinstance(args[0], Tensor):
+        dtype = args.pop(0).dtype
+    elif args and not isinstance(args[0], (str, _device.device, int, type(None))):
+        dtype = args.pop(0)                        # to(dtype, non_blocking=False, copy=False)
+    elif args:
+        device = args.pop(0)                       # to(device, dtype=None, non_blocking=False, copy=False)
+        if args and not isinstance(args[0], bool):
+            dtype = args.pop(0)
+    if len(args) > 2:
+        raise TypeError(f"to() received too many positional arguments: {len(args)} extra")
+    if len(args) == 2:
+        copy = args[1]
+    _device.as_device(device)
+    return (None if dtype is None else _dtype.as_dtype(dtype).dtype), copy
+
+
+def _unwrap(data):
+    """Tensors inside nested lists become their arrays (np.array then reads them as values)."""
+    if isinstance(data, Tensor):
+        return data._data
+    if isinstance(data, (list, tuple)):
+        return [_unwrap(d) for d in data]
+    return data
 
 
 class _HookHandle:

@@ -65,7 +65,7 @@ def check_op(shapes, torch_fn, mg_fn=None, *, ref=None, vals=None, low=-2.0, hig
         t_out = _as_tuple(torch_fn(*t_in))
         assert len(t_out) == len(m_out), f"number of outputs: minigrad={len(m_out)} | torch={len(t_out)}"
         for i, (m, t) in enumerate(zip(m_out, t_out)):
-            assert str(m.dtype) == str(t.dtype).replace("torch.", "").replace("long", "int64"), \
+            assert str(m.dtype).replace("minigrad.", "") == str(t.dtype).replace("torch.", "").replace("long", "int64"), \
                 f"forward, output {i}: dtype minigrad={m.dtype} | torch={t.dtype}"
             _compare(f"forward, output {i}", m.detach().numpy(), t.detach().numpy(), atol, rtol)
     if ref is not None:

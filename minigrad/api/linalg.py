@@ -6,12 +6,15 @@ import string
 import numpy as np
 
 from .. import ops
+from ..creation import tensor as _tensor
 from ..tensor import Tensor, _dtype_name
 from ._bind import op
 
 
 def _as_tensor(x):
-    return x if isinstance(x, Tensor) else Tensor(x)
+    # minigrad.tensor's dtype rules (a float64 array stays float64), not the legacy
+    # Tensor(data) constructor's (always float32)
+    return x if isinstance(x, Tensor) else _tensor(x)
 
 
 def _c_name(dtype):

@@ -6,6 +6,7 @@ import struct
 import numpy as np
 
 from .. import random as _random
+from ..creation import tensor
 from ..tensor import Tensor
 
 __all__ = ["Dataset", "TensorDataset", "DataLoader", "load_digits", "load_mnist", "read_idx", "train_test_split"]
@@ -33,7 +34,7 @@ class TensorDataset(Dataset):
         if len(sizes) != 1:
             raise ValueError(f"Size mismatch between tensors: first dimensions are "
                              f"{[len(t) for t in tensors]}")
-        self.tensors = tuple(t if isinstance(t, Tensor) else Tensor(t) for t in tensors)
+        self.tensors = tuple(t if isinstance(t, Tensor) else tensor(t) for t in tensors)
 
     def __len__(self):
         return len(self.tensors[0])
