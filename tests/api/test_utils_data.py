@@ -327,3 +327,41 @@ def test_randperm_errors_match_torch(args, exc, msg):
     torch = _torch()
     with pytest.raises(exc, match=msg):
         torch.randperm(*args)
+
+
+# ----------------------------------------------------------------------------- iterable datasets
+def _stream(lib, n):
+    class Stream(lib.utils.data.IterableDataset):
+        def __iter__(self):
+            return iter([(np.float32(i), i % 2) for i in range(n)])
+
+        def __len__(self):
+            return n
+
+    return Stream()
+
+
+@pytest.mark.parametrize("kwargs", [{"batch_size": 3}, {"batch_size": 3, "drop_last": True}, {"batch_size": None}])
+def test_iterable_dataset_batches_match_torch(kwargs):
+    loader = DataLoader(_stream(minigrad, 7), **kwargs)
+    batches = [_structure(b) for b in loader]
+    n_batches = {3: 3, None: 7}[kwargs["batch_size"]] - (1 if kwargs.get("drop_last") else 0)
+    assert len(batches) == len(loader) == n_batches
+    torch = _torch()
+    tl = torch.utils.data.DataLoader(_stream(torch, 7), **kwargs)
+    assert len(tl) == len(loader)
+    assert batches == [_structure(b) for b in tl]
+
+
+def test_iterable_dataset_chain_and_errors():
+    both = _stream(minigrad, 2) + _stream(minigrad, 3)
+    assert isinstance(both, minigrad.utils.data.ChainDataset) and len(list(both)) == 5 and len(both) == 5
+    with pytest.raises(AssertionError, match="ConcatDataset does not support IterableDataset"):
+        ConcatDataset([_stream(minigrad, 2)])
+    for kwargs, msg in (({"shuffle": True}, "expected unspecified shuffle option"),
+                        ({"sampler": [0]}, "expected unspecified sampler option")):
+        with pytest.raises(ValueError, match=f"DataLoader with IterableDataset: {msg}"):
+            DataLoader(_stream(minigrad, 2), **kwargs)
+        torch = _torch()
+        with pytest.raises(ValueError, match=f"DataLoader with IterableDataset: {msg}"):
+            torch.utils.data.DataLoader(_stream(torch, 2), **kwargs)

@@ -1,9 +1,11 @@
 """DataLoader: batches of a map-style dataset, with torch.utils.data.DataLoader's arguments."""
+import itertools
+
 import numpy as np
 
 from ...tensor import Tensor
 from .collate import default_collate, default_convert
-from .dataset import Subset, TensorDataset
+from .dataset import IterableDataset, Subset, TensorDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 _FROZEN = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers")
@@ -61,6 +63,18 @@ class DataLoader:
             raise ValueError("multiprocessing_context can only be used with multi-process loading "
                              f"(num_workers > 0), but got num_workers={num_workers}")
 
+        self._iterable = isinstance(dataset, IterableDataset)
+        if self._iterable:
+            if shuffle not in (False, None):
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified shuffle option, but got "
+                                 f"shuffle={shuffle}")
+            if sampler is not None:
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified sampler option, but got "
+                                 f"sampler={sampler}")
+            if batch_sampler is not None:
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified batch_sampler option, but "
+                                 f"got batch_sampler={batch_sampler}")
+            sampler = itertools.repeat(None)   # the dataset's own order; only the batching is ours
         shuffle = bool(shuffle)
         if sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
@@ -102,11 +116,31 @@ class DataLoader:
         return self.batch_sampler if self._auto_collation else self.sampler
 
     def __len__(self):
-        return len(self._index_sampler)
+        if not self._iterable:
+            return len(self._index_sampler)
+        n = len(self.dataset)
+        if self.batch_size is None:
+            return n
+        return n // self.batch_size if self.drop_last else (n + self.batch_size - 1) // self.batch_size
+
+    def _iter_stream(self):
+        stream = iter(self.dataset)
+        if not self._auto_collation:
+            for sample in stream:
+                yield self.collate_fn(sample)
+            return
+        while True:
+            batch = list(itertools.islice(stream, self.batch_size))
+            if not batch or (self.drop_last and len(batch) < self.batch_size):
+                return
+            yield self.collate_fn(batch)
 
     def __iter__(self):
         if self.num_workers > 0 and self.worker_init_fn is not None:
             self.worker_init_fn(0)
+        if self._iterable:
+            yield from self._iter_stream()
+            return
         if not self._auto_collation:
             for index in self.sampler:
                 yield self.collate_fn(self.dataset[index])
