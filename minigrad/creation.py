@@ -210,9 +210,11 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=N
 
 def randperm(n, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False):
+    if isinstance(n, builtins.bool) or not isinstance(n, (builtins.int, np.integer)):
+        raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not {type(n).__name__}")
     if n < 0:
-        raise RuntimeError(f"n must be non-negative, got{n}")
-    arr = _random.numpy_rng().permutation(n)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
+    arr = _random.numpy_rng(generator).permutation(builtins.int(n))
     return _make(arr.astype(_dtype.np_dtype(dtype, _dtype.int64)), requires_grad, device)
 
 
