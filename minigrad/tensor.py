@@ -233,9 +233,13 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         return self
 
-    def backward(self, gradient=None, retain_graph=False):
-        """Accumulate d(self)/d(leaf) * gradient into every leaf's .grad."""
-        engine.run_backward(self, gradient, retain_graph)
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) * gradient into every leaf's .grad (only `inputs`' if given)."""
+        engine._no_create_graph(create_graph)
+        if inputs is None:
+            engine.run_backward(self, gradient, bool(retain_graph))
+        else:
+            engine.backward_into(self, gradient, bool(retain_graph), inputs)
 
     def detach(self):
         """A tensor sharing this one's data, cut from the graph."""

@@ -10,7 +10,7 @@ gives `minigrad.exp(x)`, `x.exp()` and `x.exp_()`. The function takes PyTorch's 
 function's (`x.reshape(2, 3)` vs `minigrad.reshape(x, (2, 3))`), `method=False` and a method
 that calls the function, next to it.
 """
-from ..autograd import grad_mode
+from ..autograd.grad_mode import state as _mode
 from ..tensor import Tensor
 
 # name -> function, copied into the `minigrad` namespace by minigrad/__init__.py
@@ -50,7 +50,7 @@ def _inplace_method(fn, name):
 def apply_inplace(tensor, fn, *args, **kwargs):
     """tensor <- fn(tensor, *args): the value is written into tensor's memory, its version
     bumped, and, when a graph is recorded, its history rebased onto the op (torch's `op_`)."""
-    if not grad_mode._enabled:
+    if not _mode.enabled:
         return _write(tensor, fn(tensor, *args, **kwargs))
     if tensor.requires_grad and tensor._ctx is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")

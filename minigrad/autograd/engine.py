@@ -151,16 +151,65 @@ def run_backward(root, gradient=None, retain_graph=False, capture=None):
                 ready.append(child)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=False):
-    """Gradients of `outputs` w.r.t. leaf `inputs`, returned as Tensors; `.grad` is untouched.
-    An input the output does not depend on gets zeros."""
-    single = isinstance(inputs, Tensor)
-    inputs = (inputs,) if single else tuple(inputs)
+def _no_create_graph(create_graph):
+    if create_graph:
+        raise RuntimeError("create_graph=True: minigrad's backward pass is not itself recorded, so "
+                           "gradients of gradients are not available")
+
+
+def _leaf_inputs(inputs):
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     for t in inputs:
-        if not t.is_leaf or not t.requires_grad:
-            raise RuntimeError("grad: every input must be a leaf tensor that requires grad")
+        if not t.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+        if not t.is_leaf:
+            raise RuntimeError("minigrad differentiates with respect to leaf tensors only "
+                               "(call .detach().requires_grad_() to make one)")
+    return inputs
+
+
+def _captured(outputs, inputs, grad_outputs, retain_graph):
+    """Run backward from each output; -> {id(input): summed array gradient or None}."""
+    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    elif not isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = (grad_outputs,)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"grad requires one grad_output per output: got {len(grad_outputs)} for "
+                           f"{len(outputs)} outputs")
     capture = {id(t): None for t in inputs}
-    run_backward(outputs, grad_outputs, retain_graph=retain_graph, capture=capture)
-    res = tuple(Tensor._wrap(np.zeros_like(t._data) if capture[id(t)] is None else capture[id(t)])
-                for t in inputs)
-    return res[0] if single else res
+    for k, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        run_backward(out, g, retain_graph=retain_graph or k < len(outputs) - 1, capture=capture)
+    return capture
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """Gradients of `outputs` w.r.t. leaf `inputs` as a tuple of Tensors, as torch.autograd.grad;
+    `.grad` is untouched. An input the outputs do not depend on is an error unless
+    `allow_unused` (then None) or `materialize_grads` (then zeros)."""
+    _no_create_graph(create_graph)
+    if is_grads_batched:
+        raise RuntimeError("is_grads_batched=True is not supported by minigrad")
+    inputs = _leaf_inputs(inputs)
+    capture = _captured(outputs, inputs, grad_outputs, bool(retain_graph))
+    res = []
+    for t in inputs:
+        g = capture[id(t)]
+        if g is None and materialize_grads:
+            g = np.zeros_like(t._data)
+        elif g is None and not allow_unused:
+            raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
+                               "Set allow_unused=True if this is the desired behavior.")
+        res.append(None if g is None else Tensor._wrap(g))
+    return tuple(res)
+
+
+def backward_into(root, gradient, retain_graph, inputs):
+    """Tensor.backward(inputs=...): accumulate into the `.grad` of `inputs` only."""
+    inputs = _leaf_inputs(inputs)
+    capture = _captured(root, inputs, gradient, retain_graph)
+    for t in inputs:
+        if capture[id(t)] is not None:
+            accumulate_grad(t, capture[id(t)])

@@ -31,6 +31,8 @@ inputs), so a graph is freed by reference counting as soon as its output is drop
 import numpy as np
 
 from . import grad_mode
+
+_mode = grad_mode.state   # a module global: cheaper on the hot path than grad_mode.state
 from .node import NodeIntrospection
 
 # Set by minigrad.tensor once Tensor exists (it imports this module, so no import here);
@@ -99,7 +101,7 @@ class ArrayFunction(NodeIntrospection):
         # NOTE: the hot path of every op; written for CPython's speed (comprehensions, no
         # generators, single-output fast path), since toy models are bound by this overhead.
         arrays = [a._data if isinstance(a, Tensor) else a for a in args]
-        record = grad_mode._enabled
+        record = _mode.enabled
         needs = tuple([record and isinstance(a, Tensor) and a.requires_grad for a in args])
         any_needs = True in needs
 
@@ -108,11 +110,11 @@ class ArrayFunction(NodeIntrospection):
         ctx._saved = ()
         ctx._non_diff = ()
         ctx._freed = False
-        grad_mode._enabled = False
+        _mode.enabled = False
         try:
             out = cls.forward(ctx, *arrays, **kwargs)
         finally:
-            grad_mode._enabled = record
+            _mode.enabled = record
 
         single = type(out) is not tuple
         if not any_needs:
@@ -150,7 +152,7 @@ class ArrayFunction(NodeIntrospection):
     def apply_(cls, tensor, *args, **kwargs):
         """Run the op in place on `tensor` (torch's `op_`): its data is overwritten, its version
         bumped, and, when a graph is recorded, its history rebased onto this op."""
-        if not grad_mode._enabled or not (tensor.requires_grad or any(
+        if not _mode.enabled or not (tensor.requires_grad or any(
                 isinstance(a, Tensor) and a.requires_grad for a in args)):
             out = cls.apply(tensor, *args, **kwargs)
             _write_inplace(tensor, out._data)
@@ -218,14 +220,14 @@ class Function(ArrayFunction):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        record = grad_mode._enabled
+        record = _mode.enabled
         needs = tuple([record and isinstance(a, Tensor) and a.requires_grad for a in args])
         ctx = cls.__new__(cls)
         ctx.needs_input_grad = needs
         ctx._saved = ()
         ctx._non_diff = ()
         ctx._freed = False
-        grad_mode._enabled = False
+        _mode.enabled = False
         try:
             if cls.setup_context is Function.setup_context:
                 out = cls.forward(ctx, *args, **kwargs)
@@ -233,7 +235,7 @@ class Function(ArrayFunction):
                 out = cls.forward(*args, **kwargs)
                 cls.setup_context(ctx, args, out)
         finally:
-            grad_mode._enabled = record
+            _mode.enabled = record
 
         single = type(out) is not tuple
         outs = (out,) if single else out
@@ -263,12 +265,12 @@ class Function(ArrayFunction):
         """The engine's call: array gradients in, array gradients out, the user's backward between."""
         wrap = Tensor._wrap
         tensors = [None if g is None else wrap(g) for g in grads]
-        record = grad_mode._enabled
-        grad_mode._enabled = False
+        record = _mode.enabled
+        _mode.enabled = False
         try:
             out = self.backward(self, *tensors)
         finally:
-            grad_mode._enabled = record
+            _mode.enabled = record
         if type(out) is not tuple:
             out = (out,)
         return tuple([g._data if isinstance(g, Tensor) else g for g in out])

@@ -50,7 +50,7 @@ def _analytical_jacobians(fn, inputs):
         for r in range(o._data.size):
             seed = np.zeros(o._data.size, dtype=o._data.dtype)
             seed[r] = 1.0
-            grads = _grad(o, inputs, seed.reshape(o._data.shape), retain_graph=True)
+            grads = _grad(o, inputs, seed.reshape(o._data.shape), retain_graph=True, materialize_grads=True)
             for j, g in enumerate(grads):
                 jac[i][j][r] = g._data.reshape(-1)
     return jac

@@ -336,3 +336,31 @@ def test_graph_description_and_dot():
     assert "SumBackward" in text and "ExpBackward0 saved: (2, 3)" in text and "leaf (2, 3) float32" in text
     dot = minigrad.autograd.graph.to_dot(y)
     assert dot.startswith("digraph") and dot.count("->") >= 4
+
+
+def test_autograd_grad_follows_torch_for_unused_inputs_and_several_outputs():
+    x, y = leaf(3), leaf(3)
+    out = (x * 3).sum()
+    with pytest.raises(RuntimeError, match="appears to not have been used in the graph"):
+        minigrad.autograd.grad(out, [x, y], retain_graph=True)
+    gx, gy = minigrad.autograd.grad(out, [x, y], retain_graph=True, allow_unused=True)
+    assert gy is None and gx.tolist() == [3.0, 3.0, 3.0]
+    gx, gy = minigrad.autograd.grad(out, (x, y), materialize_grads=True)
+    assert gy.tolist() == [0.0, 0.0, 0.0]
+    g, = minigrad.autograd.grad([(x * 2).sum(), (x * x).sum()], x)   # a single input still gives a tuple
+    np.testing.assert_allclose(g.numpy(), 2 + 2 * x.detach().numpy())
+    with pytest.raises(RuntimeError, match="create_graph=True"):
+        minigrad.autograd.grad((x * x).sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        minigrad.autograd.grad((x * 2).sum(), minigrad.ones(3))
+
+
+def test_backward_inputs_accumulates_only_into_those():
+    x, y = leaf(2), leaf(2)
+    (x * y).sum().backward(inputs=[x])
+    assert y.grad is None
+    np.testing.assert_allclose(x.grad.numpy(), y.detach().numpy())
+    (x * y).sum().backward(inputs=x)
+    np.testing.assert_allclose(x.grad.numpy(), 2 * y.detach().numpy())
+    with pytest.raises(RuntimeError, match="create_graph=True"):
+        (x * y).sum().backward(create_graph=True)
