@@ -6,3 +6,4 @@ from .movement import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .regularization import *  # noqa: F401,F403
+from .pointwise_math import *  # noqa: F401,F403
