@@ -199,6 +199,17 @@ class Tensor:
     def __abs__(self): return self.abs()
     def __matmul__(self, o): return matmul(self, o)
     def __rmatmul__(self, o): return matmul(o, self)
+    def __invert__(self):
+        if self._data.dtype.kind == "f":
+            raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+        return self.bitwise_not()
+
+    def __and__(self, o): return self.bitwise_and(o)
+    def __rand__(self, o): return self.bitwise_and(o)
+    def __or__(self, o): return self.bitwise_or(o)
+    def __ror__(self, o): return self.bitwise_or(o)
+    def __xor__(self, o): return self.bitwise_xor(o)
+    def __rxor__(self, o): return self.bitwise_xor(o)
     def __iadd__(self, o): return self.add_(o)
     def __isub__(self, o): return self.sub_(o)
     def __imul__(self, o): return self.mul_(o)

@@ -107,3 +107,37 @@ def logical_xor(input, other):
 @op(inplace=True)
 def logical_not(input):
     return Tensor._wrap(np.logical_not(check_tensor(input, "logical_not")._data))
+
+
+# ***** bitwise: integers and bools (for bools the same as logical; `~mask`, `a & b`) *****
+
+def _bitwise(ufunc, input, other, name):
+    dtypes = [check_tensor(input, name)._data.dtype]
+    if other is not None:
+        dtypes.append(other._data.dtype if isinstance(other, Tensor) else np.asarray(other).dtype)
+    for dtype in dtypes:
+        if dtype.kind not in "biu":
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_dtype_name(dtype)}'")
+    if other is None:
+        return Tensor._wrap(ufunc(input._data))
+    return _compare(ufunc, input, other, name)
+
+
+@op(inplace=True)
+def bitwise_not(input):
+    return _bitwise(np.invert, input, None, "bitwise_not")
+
+
+@op(inplace=True)
+def bitwise_and(input, other):
+    return _bitwise(np.bitwise_and, input, other, "bitwise_and")
+
+
+@op(inplace=True)
+def bitwise_or(input, other):
+    return _bitwise(np.bitwise_or, input, other, "bitwise_or")
+
+
+@op(inplace=True)
+def bitwise_xor(input, other):
+    return _bitwise(np.bitwise_xor, input, other, "bitwise_xor")

@@ -113,3 +113,29 @@ ERRORS = [
 @pytest.mark.parametrize("case", range(len(ERRORS)))
 def test_errors_match_torch(case):
     check_raises_both(*ERRORS[case])
+
+
+def test_bitwise_ops_and_operators():
+    a, b = minigrad.tensor([True, False, True]), minigrad.tensor([True, True, False])
+    _check_bool(~a, [False, True, False])
+    _check_bool(a & b, [True, False, False])
+    _check_bool(a | b, [True, True, True])
+    _check_bool(a ^ b, [False, True, True])
+    _check_bool(True & a, [True, False, True])
+    i = minigrad.tensor([5, 3, -1])
+    assert (i & 6).tolist() == [4, 2, 6] and minigrad.bitwise_or(i, 8).tolist() == [13, 11, -1]
+    assert minigrad.bitwise_not(i).tolist() == [-6, -4, 0] and i.bitwise_xor(1).tolist() == [4, 2, -2]
+    c = a.clone()
+    assert c.bitwise_and_(b) is c and c.tolist() == [True, False, False]
+    if HAVE_TORCH:
+        ti = torch.tensor([5, 3, -1])
+        assert (ti & 6).tolist() == (i & 6).tolist() and (~ti).tolist() == (~i).tolist()
+
+
+@pytest.mark.parametrize("fn, exc, match", [
+    (lambda m: ~m.ones(2), TypeError, r"~ \(operator.invert\) is only implemented on integer and Boolean"),
+    (lambda m: m.bitwise_not(m.ones(2)), NotImplementedError, "\"bitwise_not_cpu\" not implemented for 'Float'"),
+    (lambda m: m.tensor([1]) | m.tensor([1.0]), NotImplementedError, "\"bitwise_or_cpu\" not implemented"),
+])
+def test_bitwise_errors_match_torch(fn, exc, match):
+    check_raises_both(fn, exc, match)

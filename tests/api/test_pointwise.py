@@ -92,14 +92,34 @@ def test_float_math_on_integers_gives_float32(name):
     np.testing.assert_allclose(out.numpy(), UNARY[name][0](np.array([1.0, 2.0, 3.0])), rtol=1e-6)
 
 
-@pytest.mark.parametrize("fn", [minigrad.floor, minigrad.ceil, minigrad.round, minigrad.sign, minigrad.abs,
-                                minigrad.neg, minigrad.relu, minigrad.square, lambda t: minigrad.maximum(t, t),
-                                lambda t: minigrad.minimum(t, t), lambda t: t + 2, lambda t: t * t,
-                                lambda t: t - 1, lambda t: minigrad.clamp(t, -1, 1), lambda t: t // 2,
-                                lambda t: t % 3, lambda t: t ** 2])
-def test_integer_preserving_ops_keep_int64(fn):
-    out = fn(minigrad.tensor([-3, 0, 4]))
+INT_PRESERVING = {
+    "floor": lambda m, t: m.floor(t), "ceil": lambda m, t: m.ceil(t), "round": lambda m, t: m.round(t),
+    "sign": lambda m, t: m.sign(t), "abs": lambda m, t: m.abs(t), "neg": lambda m, t: m.neg(t),
+    "relu": lambda m, t: m.relu(t), "square": lambda m, t: m.square(t), "maximum": lambda m, t: m.maximum(t, -t),
+    "minimum": lambda m, t: m.minimum(t, -t), "add": lambda m, t: t + 2, "mul": lambda m, t: t * t,
+    "sub": lambda m, t: 1 - t, "clamp": lambda m, t: m.clamp(t, -1, 1), "floordiv": lambda m, t: t // 2,
+    "mod": lambda m, t: t % 3, "pow": lambda m, t: t ** 2, "where": lambda m, t: m.where(t > 0, t, 7),
+    "masked_fill": lambda m, t: t.masked_fill(t > 0, 2.7),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INT_PRESERVING))
+def test_integer_preserving_ops_keep_int64(name):
+    a = np.array([-3, 0, 4, 7])
+    out = INT_PRESERVING[name](minigrad, minigrad.tensor(a))
     assert out.dtype == np.int64
+    if HAVE_TORCH:
+        np.testing.assert_array_equal(out.numpy(), INT_PRESERVING[name](torch, torch.tensor(a)).numpy())
+
+
+def test_rounded_division_has_zero_gradient_like_torch():
+    x, y = _leaf(np.array([3.5, -2.5])), _leaf(np.array([2.0, 2.0]))
+    (minigrad.div(x, y, rounding_mode="floor") + minigrad.div(x, y, rounding_mode="trunc")).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0] and y.grad.tolist() == [0.0, 0.0]
+    if HAVE_TORCH:
+        tx = torch.tensor([3.5, -2.5], requires_grad=True)
+        torch.div(tx, 2.0, rounding_mode="floor").sum().backward()
+        assert tx.grad.tolist() == [0.0, 0.0]
 
 
 def test_integer_division_and_promotion():
