@@ -8,8 +8,8 @@ import numpy as np
 from ..autograd.function import ArrayFunction
 from .elementwise import unbroadcast
 
-__all__ = ["Exp", "Log", "Sqrt", "Sin", "Cos", "Tan", "Sinh", "Cosh", "Log1p", "Expm1", "Exp2", "Log2", "Log10", "Rsqrt",
-           "Reciprocal", "Square", "Sign", "Floor", "Ceil", "Round", "Maximum", "Minimum", "Where",
+__all__ = ["Exp", "Log", "Sqrt", "Sin", "Cos", "Tan", "Sinh", "Cosh", "Log1p", "Expm1", "Exp2", "Log2",
+           "Log10", "Rsqrt", "Reciprocal", "Square", "Sign", "Floor", "Ceil", "Round", "Maximum", "Minimum", "Where",
            "MaskedFill", "Lerp", "DivRounded", "Remainder", "Fmod"]
 
 
