@@ -1,8 +1,10 @@
 """Shared benchmark machinery: cases, interleaved timing, thread control for all three libraries.
 
 A Case names one op at one shape and gives three callables built from the same data:
-minigrad's, NumPy's (the plain expression, or None) and torch's (or None when torch is
-missing). `check()` compares minigrad's result with the reference before anything is timed:
+minigrad's, NumPy's (the plain expression, with the backward written by hand for fwd+bwd
+cases) and torch's (or None when torch is missing). A case with no NumPy twin must say why in
+`no_numpy_twin` (a whole training step, say), so a missing column is a decision, not an
+oversight. `check()` compares minigrad's result with the reference before anything is timed:
 a benchmark of a wrong answer is worthless.
 """
 import os
@@ -40,6 +42,7 @@ class Case:
     flops: Optional[float] = None    # for GFLOP/s of compute-bound cases
     bytes: Optional[float] = None    # bytes moved, for the bandwidth fraction of memory-bound cases
     extra: dict = field(default_factory=dict)
+    no_numpy_twin: Optional[str] = None   # why `numpy` is None; the report refuses a silent None
 
 
 def set_threads(n):

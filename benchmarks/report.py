@@ -96,6 +96,9 @@ def run(args):
             for case in module.cases(quick=args.quick):
                 if case.check is None:
                     raise RuntimeError(f"{fam}/{case.name}: a case must check minigrad against a reference")
+                if (case.numpy is None) == (not case.no_numpy_twin):
+                    raise RuntimeError(f"{fam}/{case.name}: a case needs a NumPy twin or, without one, a "
+                                       f"no_numpy_twin reason (not both)")
                 res = run_case(case, repeats=args.repeats, warmup=2)
                 row = {"family": fam, "case": case.name, "threads": t, "checked": True,
                        **{f"{k}_ms": v[0] for k, v in res.items()},
@@ -113,6 +116,8 @@ def run(args):
                 if case.bytes:
                     row["gbs"] = case.bytes / (mg * 1e-3) / 1e9
                     row["frac_of_bandwidth"] = row["gbs"] / limits[t]["bandwidth_gbs"]
+                if case.no_numpy_twin:
+                    row["no_numpy_twin"] = case.no_numpy_twin
                 row.update(case.extra)
                 rows.append(row)
                 if not args.json_only:
@@ -145,11 +150,15 @@ def markdown(report):
             thr, lim = f"{r['gbs']:.1f} GB/s", f"{100 * r['frac_of_bandwidth']:.0f}% bw"
         else:
             thr, lim = "–", "–"
+        numpy_ms = "no NumPy twin" if "no_numpy_twin" in r else _fmt(r.get("numpy_ms"), ".3f")
         out.append(f"| {r['family']} | {r['case']} | {r['threads']} | {r['minigrad_ms']:.3f} ({lo:.3f}–{hi:.3f}) | "
-                   f"{_fmt(r.get('numpy_ms'), '.3f')} | {_fmt(r.get('torch_ms'), '.3f')} | "
+                   f"{numpy_ms} | {_fmt(r.get('torch_ms'), '.3f')} | "
                    f"{_fmt(r.get('vs_numpy'))} | {_fmt(r.get('vs_torch'))} | {thr} | {lim} |")
     out.append("")
     out.append("× numpy / × torch: how many times faster minigrad is (their median time / minigrad's).")
+    twinless = {r["case"]: r["no_numpy_twin"] for r in report["rows"] if "no_numpy_twin" in r}
+    if twinless:
+        out.append("No NumPy twin (torch only): " + "; ".join(f"{c}: {why}" for c, why in twinless.items()) + ".")
     return "\n".join(out)
 
 

@@ -6,17 +6,21 @@ import os as _os
 _os.environ.setdefault("GOMP_SPINCOUNT", "20000")
 _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
-from . import autograd, random  # noqa: E402
+from . import accelerator, autograd, backends, cuda, random  # noqa: E402,F401
+from ._device import device, get_default_device, set_default_device  # noqa: E402
+from ._dtype import *  # noqa: E402,F401,F403  (dtype, float32, ..., get/set_default_dtype)
+from ._size import Size  # noqa: E402
 from ._config import config  # noqa: E402
 from ._parallel import get_num_threads, set_num_threads  # noqa: E402
 from .autograd import enable_grad, gradcheck, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
 from .creation import *  # noqa: E402,F401,F403
-from .random import manual_seed  # noqa: E402
-from .tensor import Tensor, cat, matmul, stack  # noqa: E402
+from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,  # noqa: E402
+                     seed, set_rng_state)
+from .tensor import Tensor  # noqa: E402
 from .api import FUNCTIONS as _FUNCTIONS  # noqa: E402
 
 globals().update(_FUNCTIONS)   # minigrad.exp, minigrad.sum, ...: PyTorch's names, builtins shadowed as in torch
-from . import data, nn, optim  # noqa: E402,F401
+from . import data, nn, optim, utils  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402
 
 __version__ = "0.1.0"

@@ -1,67 +1,135 @@
-"""minigrad.save / minigrad.load: state dicts and optimizer states as .npz, never pickled code.
+"""minigrad.save / minigrad.load: checkpoints as .npz, never pickled code.
 
-The object (nested dicts, lists, tuples, arrays, Tensors, numbers, strings, None) is split into
-a JSON skeleton, stored as the entry "__minigrad__", and its arrays, stored as entries "a0",
-"a1", ... np.load runs with allow_pickle=False, so loading a file cannot execute anything.
-Writes go to a temporary file in the same folder, then os.replace: a crash never leaves a
+The object (nested dicts and OrderedDicts with any keys, lists, tuples, Tensors, NumPy arrays
+and scalars, dtypes, numbers, strings, None) is split into a JSON skeleton, stored as the entry
+"__minigrad__", and its arrays, stored as entries "a0", "a1", ... Every container and leaf keeps
+its type (a Tensor comes back a Tensor, an ndarray an ndarray, a tuple a tuple, an int key an
+int key), and an object stored twice comes back as one object, as torch.save keeps sharing.
+np.load runs with allow_pickle=False, so loading a file cannot execute anything. Writes to a
+path go to a temporary file in the same folder, then os.replace: a crash never leaves a
 half-written checkpoint under the real name.
 """
 import json
 import os
+import pickle   # only as save()'s default pickle_module, for torch's signature; never called
 import tempfile
 import zipfile
+from collections import OrderedDict
 
 import numpy as np
 
+from . import _dtype
 from .tensor import Tensor
 
-_FORMAT = "minigrad-checkpoint-1"
+_FORMAT = "minigrad-checkpoint-2"
+_READABLE = (_FORMAT, "minigrad-checkpoint-1")   # version 1 had no Tensor, scalar, dtype or sharing nodes
 
 
-def _encode(obj, arrays):
-    if isinstance(obj, Tensor):
-        obj = obj._data
-    if isinstance(obj, np.ndarray):
-        key = f"a{len(arrays)}"
-        arrays[key] = obj
-        return {"__array__": key}
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if obj is None or isinstance(obj, (bool, int, float, str)):
-        return obj
-    if isinstance(obj, dict):
-        return {"__dict__": [[_encode(k, arrays), _encode(v, arrays)] for k, v in obj.items()]}
-    if isinstance(obj, (list, tuple)):
-        return {"__list__" if isinstance(obj, list) else "__tuple__": [_encode(v, arrays) for v in obj]}
-    raise TypeError(f"minigrad.save: cannot store an object of type {type(obj).__name__} "
-                    "(only dicts, lists, tuples, arrays, Tensors, numbers, strings and None)")
+class _Encoder:
+    def __init__(self):
+        self.arrays = {}
+        self.seen = {}   # id(Tensor or ndarray) -> its node, so shared objects are stored once
+
+    def array_key(self, arr):
+        key = f"a{len(self.arrays)}"
+        self.arrays[key] = arr
+        return key
+
+    def encode(self, obj):
+        if isinstance(obj, (Tensor, np.ndarray)):
+            node = self.seen.get(id(obj))
+            if node is None:
+                node = self.seen[id(obj)] = self.encode_array(obj)
+            return node
+        if obj is None or isinstance(obj, (bool, int, float, str)):
+            return obj
+        if isinstance(obj, np.generic):
+            return {"__scalar__": self.array_key(np.asarray(obj))}
+        if isinstance(obj, (np.dtype, _dtype.dtype)):
+            return {"__dtype__": np.dtype(obj).str}
+        if isinstance(obj, dict):
+            pairs = [[self.encode(k), self.encode(v)] for k, v in obj.items()]
+            return {"__odict__" if isinstance(obj, OrderedDict) else "__dict__": pairs}
+        if type(obj) in (list, tuple):
+            return {"__list__" if type(obj) is list else "__tuple__": [self.encode(v) for v in obj]}
+        raise TypeError(f"minigrad.save: cannot store an object of type {type(obj).__name__} (only dicts, lists, "
+                        "tuples, Tensors, NumPy arrays, numbers, strings and None: minigrad never pickles)")
+
+    def encode_array(self, obj):
+        if isinstance(obj, np.ndarray):
+            return {"__array__": self.array_key(obj)}
+        return {"__tensor__": self.array_key(obj._data), "requires_grad": bool(obj.requires_grad),
+                "parameter": type(obj).__name__ == "Parameter"}
 
 
-def _decode(node, arrays):
-    if isinstance(node, dict):
-        if "__array__" in node:
-            return arrays[node["__array__"]]
-        if "__dict__" in node:
-            return {_decode(k, arrays): _decode(v, arrays) for k, v in node["__dict__"]}
-        if "__list__" in node:
-            return [_decode(v, arrays) for v in node["__list__"]]
-        if "__tuple__" in node:
-            return tuple(_decode(v, arrays) for v in node["__tuple__"])
+class _Decoder:
+    def __init__(self, arrays, map_location):
+        self.arrays, self.map_location, self.made = arrays, map_location, {}
+
+    def decode(self, node):
+        if not isinstance(node, dict):
+            return node
+        kind = next(iter(node))
+        body = node[kind]
+        if kind in ("__tensor__", "__array__"):
+            obj = self.made.get(body)
+            if obj is None:
+                obj = self.made[body] = self.make_tensor(node) if kind == "__tensor__" else self.arrays[body]
+            return obj
+        if kind == "__scalar__":
+            return self.arrays[body][()]
+        if kind == "__dtype__":
+            return _dtype.as_dtype(np.dtype(body))
+        if kind in ("__dict__", "__odict__"):
+            return (OrderedDict if kind == "__odict__" else dict)((self.decode(k), self.decode(v)) for k, v in body)
+        if kind == "__list__":
+            return [self.decode(v) for v in body]
+        if kind == "__tuple__":
+            return tuple(self.decode(v) for v in body)
         raise ValueError(f"unknown node {sorted(node)}")
-    return node
+
+    def make_tensor(self, node):
+        t = Tensor._wrap(self.arrays[node["__tensor__"]])
+        if node.get("parameter"):
+            from .nn.parameter import Parameter
+            t = Parameter(t, requires_grad=node["requires_grad"])
+        elif node["requires_grad"]:
+            t.requires_grad_(True)
+        if callable(self.map_location):
+            moved = self.map_location(t, "cpu")
+            t = t if moved is None else moved
+        return t
 
 
-def save(obj, path):
-    """Write obj (e.g. model.state_dict(), optimizer.state_dict(), or a dict of both) to path."""
-    arrays = {}
-    skeleton = json.dumps({"format": _FORMAT, "object": _encode(obj, arrays)})
+def _is_path(f):
+    return isinstance(f, (str, os.PathLike))
+
+
+def save(obj, f, pickle_module=pickle, pickle_protocol=2, _use_new_zipfile_serialization=True,
+         _disable_byteorder_record=False):
+    """Write obj (model.state_dict(), optimizer.state_dict(), a dict of both with epoch numbers,
+    a Tensor, a list, ...) to f: a path (str or os.PathLike) or a writable binary file object.
+
+    Unlike torch.save, nothing is pickled: an object of any other class (a whole nn.Module, a
+    user class) raises TypeError naming its type; save its state_dict() instead.
+    pickle_module and the other keyword arguments exist for torch's signature and are ignored.
+    """
+    enc = _Encoder()
+    skeleton = json.dumps({"format": _FORMAT, "object": enc.encode(obj)})
+    entries = dict(__minigrad__=np.frombuffer(skeleton.encode(), dtype=np.uint8), **enc.arrays)
+    if not _is_path(f):
+        np.savez(f, **entries)
+        return
+    path = os.fspath(f)
     folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise RuntimeError(f"Parent directory {folder} does not exist.")
     fd, tmp = tempfile.mkstemp(prefix=".minigrad-", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, __minigrad__=np.frombuffer(skeleton.encode(), dtype=np.uint8), **arrays)
-            f.flush()
-            os.fsync(f.fileno())
+        with os.fdopen(fd, "wb") as out:
+            np.savez(out, **entries)
+            out.flush()
+            os.fsync(out.fileno())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -69,20 +137,42 @@ def save(obj, path):
         raise
 
 
-def load(path):
-    """Read what save() wrote. A truncated or foreign file raises ValueError naming the file."""
+def _check_map_location(map_location):
+    """Only the CPU exists: any other target device is torch's error on a CPU-only machine."""
+    if map_location is None or callable(map_location) and not isinstance(map_location, (str, dict)):
+        return
+    targets = map_location.values() if isinstance(map_location, dict) else [map_location]
+    for target in targets:
+        name = str(getattr(target, "type", target))
+        if name.split(":")[0] != "cpu":
+            raise RuntimeError("Attempting to deserialize object on a CUDA device but torch.cuda.is_available() "
+                               "is False. If you are running on a CPU-only machine, please use torch.load with "
+                               "map_location=torch.device('cpu') to map your storages to the CPU.")
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
+    """Read what save() wrote, from a path or a readable, seekable binary file object.
+
+    Every Tensor is on the CPU; map_location may be None, "cpu", a cpu device, a dict mapping
+    to "cpu", or a callable(tensor, "cpu") returning the tensor to use. Any other device raises
+    RuntimeError. The file never holds code, so weights_only=True and False behave alike;
+    mmap and pickle arguments are accepted and ignored. A truncated or foreign file raises
+    ValueError naming the file.
+    """
+    _check_map_location(map_location)
+    name = os.fspath(f) if _is_path(f) else getattr(f, "name", repr(f))
     try:
-        with np.load(path, allow_pickle=False) as f:
-            if "__minigrad__" not in f.files:
+        with np.load(f, allow_pickle=False) as npz:
+            if "__minigrad__" not in npz.files:
                 raise ValueError("no minigrad header")
-            meta = json.loads(f["__minigrad__"].tobytes().decode())
-            if meta.get("format") != _FORMAT:
+            meta = json.loads(npz["__minigrad__"].tobytes().decode())
+            if meta.get("format") not in _READABLE:
                 raise ValueError(f"unknown format {meta.get('format')!r}")
-            arrays = {k: f[k] for k in f.files if k != "__minigrad__"}
+            arrays = {k: npz[k] for k in npz.files if k != "__minigrad__"}
     except FileNotFoundError:
         raise
     except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, json.JSONDecodeError,
             UnicodeDecodeError) as exc:
-        raise ValueError(f"minigrad.load: {path} is not a valid minigrad checkpoint (truncated or written by "
+        raise ValueError(f"minigrad.load: {name} is not a valid minigrad checkpoint (truncated or written by "
                          f"something else): {exc}") from None
-    return _decode(meta["object"], arrays)
+    return _Decoder(arrays, map_location).decode(meta["object"])

@@ -3,9 +3,13 @@
 Methods are one-liners onto an op's Function.apply (minigrad/ops); argument checks that users
 can get wrong live here, before the op runs.
 """
+import weakref
+
 import numpy as np
 
-from . import ops
+from . import _device, _dtype, ops
+from ._size import Size
+from ._tensor_str import tensor_repr
 from .autograd import engine, grad_mode
 from .ops.reduce import normalize_dims
 
@@ -22,17 +26,25 @@ class Tensor:
     __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_out_idx", "_version", "_hooks", "__weakref__")
     __array_priority__ = 1000   # so ndarray <op> Tensor defers to Tensor's reflected operators
 
-    def __init__(self, data, dtype=None, requires_grad=False):
-        if isinstance(data, Tensor):
-            data = data._data
-        arr = np.array(data, dtype=dtype, copy=True)
-        if dtype is None:
-            if arr.dtype.kind == "f" and arr.dtype != np.float64:
-                arr = arr.astype(np.float32)
-            elif arr.dtype.kind == "f" and not isinstance(data, np.ndarray):
-                arr = arr.astype(np.float32)   # Python floats -> float32, like torch's default dtype
-            elif arr.dtype.kind in "iu":
-                arr = arr.astype(np.int64)
+    def __init__(self, *args, dtype=None, device=None, requires_grad=False):
+        """torch.Tensor's legacy constructor: `Tensor(2, 3)` (uninitialised, of that size),
+        `Tensor([1, 2])` (the data in the default dtype, float32), `Tensor(t)` (same memory).
+        Prefer `minigrad.tensor(data)`, which infers the dtype. `dtype=`/`requires_grad=` are
+        minigrad's additions."""
+        _device.as_device(device)
+        dt = _dtype.np_dtype(dtype)
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            arr = args[0]._data if dtype is None else args[0]._data.astype(dt, copy=False)
+        elif not args:
+            arr = np.empty((0,), dt)
+        elif all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in args):
+            arr = np.empty(args, dt)
+        elif len(args) == 1 and isinstance(args[0], Size):
+            arr = np.empty(tuple(args[0]), dt)
+        elif len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray)):
+            arr = np.array(_unwrap(args[0]), dtype=dt)
+        else:
+            raise TypeError(f"new(): data must be a sequence (got {', '.join(type(a).__name__ for a in args)})")
         self._init(arr, requires_grad)
 
     def _init(self, arr, requires_grad=False, ctx=None, idx=0):
@@ -69,21 +81,49 @@ class Tensor:
             raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
         self._data = value._data
 
-    shape = property(lambda self: self._data.shape)
-    dtype = property(lambda self: self._data.dtype)
+    shape = property(lambda self: Size(self._data.shape))
+    dtype = property(lambda self: _dtype.from_numpy_dtype(self._data.dtype))
+    device = property(lambda self: _device.CPU)
+    is_cuda = property(lambda self: False)
+    is_cpu = property(lambda self: True)
     ndim = property(lambda self: self._data.ndim)
     grad_fn = property(lambda self: self._ctx)
     is_leaf = property(lambda self: self._ctx is None)
     T = property(lambda self: self.permute(*reversed(range(self.ndim))))
 
     def size(self, dim=None):
-        return self._data.shape if dim is None else self._data.shape[normalize_dims(dim, self.ndim)[0]]
+        return Size(self._data.shape) if dim is None else self._data.shape[normalize_dims(dim, self.ndim)[0]]
 
     def dim(self):
         return self._data.ndim
 
+    ndimension = dim
+
     def numel(self):
         return self._data.size
+
+    nelement = numel
+
+    def element_size(self):
+        return self._data.itemsize
+
+    def stride(self, dim=None):
+        """Steps between neighbours along each dim, in elements (NumPy counts bytes)."""
+        steps = tuple(s // self._data.itemsize for s in self._data.strides)
+        return steps if dim is None else steps[normalize_dims(dim, self.ndim)[0]]
+
+    def data_ptr(self):
+        return self._data.__array_interface__["data"][0]
+
+    def storage_offset(self):
+        """Elements between the start of the memory this tensor views and its first element."""
+        base = self._data
+        while isinstance(base.base, np.ndarray):
+            base = base.base
+        return (self.data_ptr() - base.__array_interface__["data"][0]) // self._data.itemsize
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
 
     def __len__(self):
         if self.ndim == 0:
@@ -91,8 +131,9 @@ class Tensor:
         return self._data.shape[0]
 
     # ***** conversion *****
-    def numpy(self):
-        if self.requires_grad:
+    def numpy(self, *, force=False):
+        """The array itself (same memory). `force=True` also works on a tensor that requires grad."""
+        if self.requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         return self._data
 
@@ -113,38 +154,76 @@ class Tensor:
     def __int__(self):
         return int(self.item())
 
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
     def __bool__(self):
         if self._data.size != 1:
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self._data.reshape(-1)[0])
 
+    def __format__(self, format_spec):
+        """As torch: a one-element tensor formats its value (f"{loss:.3f}"); others print whole."""
+        if self._data.size == 1 and self.ndim == 0:
+            return format(self.item(), format_spec)
+        if format_spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return str(self)
+
     def __repr__(self):
-        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4,
-                               floatmode="maxprec_equal" if self.dtype.kind == "f" else "maxprec")
-        if self._data.size == 0:
-            body = f"[], size={self.shape}"
-        extra = ""
-        if self.dtype == np.float64:
-            extra += ", dtype=minigrad.float64"
-        elif self.dtype == np.bool_:
-            extra += ", dtype=minigrad.bool"
-        if self._ctx is not None:
-            extra += f", grad_fn=<{self._ctx.name()}>"
-        elif self.requires_grad:
-            extra += ", requires_grad=True"
-        return f"tensor({body}{extra})"
+        return tensor_repr(self, _dtype.get_default_dtype())
 
-    def to(self, dtype):
-        return self if self.dtype == np.dtype(dtype) else ops.Cast.apply(self, np.dtype(dtype))
+    def to(self, *args, **kwargs):
+        """to(dtype) / to(device, dtype=None) / to(other) / to(device=, dtype=, copy=False):
+        self when nothing changes (as torch), else a converted tensor that autograd follows."""
+        dtype, copy = _parse_to(args, kwargs)
+        if dtype is not None and dtype != self._data.dtype:
+            if dtype.kind != "f":   # integer results are outside autograd, as in torch
+                return Tensor._wrap(self._data.astype(dtype))
+            return ops.Cast.apply(self, dtype)
+        return self.clone() if copy else self
 
-    def float(self):
-        return self.to(np.float32)
+    def type(self, dtype=None, non_blocking=False):
+        """No argument: the legacy type name ('minigrad.FloatTensor'); else `to(dtype)`."""
+        if dtype is None:
+            return _dtype.legacy_type_name(self.dtype)
+        return self.to(_dtype.as_dtype(dtype))
 
-    def double(self):
-        return self.to(np.float64)
+    def cpu(self, memory_format=None):
+        return self
 
-    def long(self):
-        return Tensor._wrap(self._data.astype(np.int64))
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        raise RuntimeError("minigrad runs on the CPU only: there is no CUDA device "
+                           "(minigrad.cuda.is_available() is False)")
+
+    def float(self, memory_format=None):
+        return self.to(_dtype.float32)
+
+    def double(self, memory_format=None):
+        return self.to(_dtype.float64)
+
+    def half(self, memory_format=None):
+        return self.to(_dtype.float16)
+
+    def long(self, memory_format=None):
+        return self.to(_dtype.int64)
+
+    def int(self, memory_format=None):
+        return self.to(_dtype.int32)
+
+    def short(self, memory_format=None):
+        return self.to(_dtype.int16)
+
+    def char(self, memory_format=None):
+        return self.to(_dtype.int8)
+
+    def byte(self, memory_format=None):
+        return self.to(_dtype.uint8)
+
+    def bool(self, memory_format=None):
+        return self.to(_dtype.bool)
 
     # ***** autograd *****
     def requires_grad_(self, requires_grad=True):
@@ -164,6 +243,25 @@ class Tensor:
         t = Tensor._wrap(self._data)
         t._version = self._version
         return t
+
+    def detach_(self):
+        """Cut this tensor from the graph, in place: it becomes a leaf that requires no grad."""
+        self._ctx, self._out_idx, self.requires_grad = None, 0, False
+        return self
+
+    def retain_grad(self):
+        """Keep this non-leaf's gradient in `.grad` after backward (leaves keep theirs anyway)."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._ctx is None or self.retains_grad:
+            return
+        self.register_hook(_GradRetainer(self))
+
+    @property
+    def retains_grad(self):
+        hooks = self._ctx._hooks if self._ctx is not None else None
+        return any(idx == self._out_idx and isinstance(h, _GradRetainer) and h.tensor() is self
+                   for idx, h in hooks or ())
 
     def register_hook(self, hook):
         """hook(grad) -> None or a replacement gradient; called when this tensor's gradient is computed."""
@@ -197,8 +295,8 @@ class Tensor:
     def __neg__(self): return self.neg()
     def __pos__(self): return self.positive()
     def __abs__(self): return self.abs()
-    def __matmul__(self, o): return matmul(self, o)
-    def __rmatmul__(self, o): return matmul(o, self)
+    def __matmul__(self, o): return Tensor.matmul(self, o)    # minigrad/api/linalg.py
+    def __rmatmul__(self, o): return Tensor.matmul(o, self)
     def __invert__(self):
         if self._data.dtype.kind == "f":
             raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
@@ -225,9 +323,7 @@ class Tensor:
     def __ge__(self, o): return self.ge(o) if isinstance(o, _COMPARABLE) else NotImplemented
     __hash__ = object.__hash__
 
-    matmul = __matmul__
-
-    def clone(self): return ops.Clone.apply(self)
+    def clone(self, *, memory_format=None): return ops.Clone.apply(self)
 
     def _write(self, fn):
         """Overwrite data with no autograd (init, zero_, fill_): only allowed where torch allows it."""
@@ -246,92 +342,7 @@ class Tensor:
         value = value._data if isinstance(value, Tensor) else value
         self._write(lambda a: a.__setitem__(index, value))
 
-    # ***** reductions *****
-    def sum(self, dim=None, keepdim=False):
-        return ops.Sum.apply(self, normalize_dims(dim, self.ndim), keepdim=keepdim)
-
-    def mean(self, dim=None, keepdim=False):
-        if self.dtype.kind != "f":
-            raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating "
-                               f"point or complex dtype. Got: {_dtype_name(self.dtype)}")
-        return ops.Mean.apply(self, normalize_dims(dim, self.ndim), keepdim=keepdim)
-
-    def _extreme(self, all_fn, dim_fn, dim, keepdim):
-        if self._data.size == 0:
-            raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() == 0.")
-        if dim is None:
-            return all_fn.apply(self)
-        d, = normalize_dims(dim, self.ndim)
-        return MinMaxResult(*dim_fn.apply(self, d, keepdim=keepdim))
-
-    def max(self, dim=None, keepdim=False):
-        """max() -> a scalar tensor; max(dim) -> (values, indices), as torch."""
-        return self._extreme(ops.MaxAll, ops.MaxDim, dim, keepdim)
-
-    def min(self, dim=None, keepdim=False):
-        return self._extreme(ops.MinAll, ops.MinDim, dim, keepdim)
-
-    def argmax(self, dim=None, keepdim=False):
-        if dim is None:
-            return Tensor._wrap(np.asarray(np.argmax(self._data), dtype=np.int64))
-        d, = normalize_dims(dim, self.ndim)
-        return Tensor._wrap(np.argmax(self._data, axis=d, keepdims=keepdim).astype(np.int64))
-
-    # ***** shape *****
-    def reshape(self, *shape):
-        shape = _shape_args(shape)
-        try:
-            out_shape = np.empty(self.shape, dtype=np.bool_).reshape(shape).shape
-        except ValueError:
-            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {self._data.size}") from None
-        return ops.Reshape.apply(self, out_shape)
-
-    view = reshape
-
-    def flatten(self, start_dim=0, end_dim=-1):
-        if self.ndim == 0:
-            return self.reshape(1)
-        s, e = normalize_dims(start_dim, self.ndim)[0], normalize_dims(end_dim, self.ndim)[0]
-        if s > e:
-            raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
-        shape = self.shape[:s] + (int(np.prod(self.shape[s:e + 1])),) + self.shape[e + 1:]
-        return ops.Reshape.apply(self, shape)
-
-    def transpose(self, dim0, dim1):
-        d0, d1 = (normalize_dims(d, self.ndim)[0] for d in (dim0, dim1))
-        return ops.Transpose.apply(self, d0, d1)
-
-    def permute(self, *dims):
-        dims = _shape_args(dims)
-        if len(dims) != self.ndim:
-            raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match "
-                               f"the length of the desired ordering of dimensions i.e. input.dim() = {self.ndim} "
-                               f"is not equal to len(dims) = {len(dims)}")
-        normalize_dims(dims, self.ndim)   # range and repeat checks
-        return ops.Permute.apply(self, tuple(d % self.ndim for d in dims) if self.ndim else ())
-
-    def unsqueeze(self, dim):
-        d = normalize_dims(dim, self.ndim + 1)[0]
-        return ops.Reshape.apply(self, self.shape[:d] + (1,) + self.shape[d:])
-
-    def squeeze(self, dim=None):
-        axes = [a for a in normalize_dims(dim, self.ndim) if self.shape[a] == 1]
-        return ops.Reshape.apply(self, tuple(n for a, n in enumerate(self.shape) if a not in axes))
-
-    def expand(self, *shape):
-        shape = _shape_args(shape)
-        lead = len(shape) - self.ndim
-        full = tuple(self.shape[i - lead] if (n == -1 and i >= lead) else n for i, n in enumerate(shape))
-        try:
-            np.broadcast_shapes(self.shape, full)
-        except ValueError:
-            raise RuntimeError(f"The expanded size of the tensor {full} must match the existing size "
-                               f"{self.shape} at non-singleton dimensions") from None
-        return ops.Expand.apply(self, full)
-
-    def contiguous(self):
-        return self if self._data.flags.c_contiguous else ops.Clone.apply(self)
-
+    # ***** indexing (the named shape and indexing ops live in api/shape.py, api/indexing.py) *****
     def __getitem__(self, index):
         return ops.GetItem.apply(self, _index_arrays(index))
 
@@ -342,13 +353,50 @@ class Tensor:
 _COMPARABLE += (Tensor,)
 
 
-class MinMaxResult(tuple):
-    """(values, indices) from max(dim)/min(dim), like torch.return_types.max."""
-    def __new__(cls, values, indices):
-        return super().__new__(cls, (values, indices))
+class _GradRetainer:
+    """The hook behind retain_grad: accumulates the gradient into its (weakly held) tensor."""
+    def __init__(self, tensor):
+        self.tensor = weakref.ref(tensor)
 
-    values = property(lambda self: self[0])
-    indices = property(lambda self: self[1])
+    def __call__(self, grad):
+        t = self.tensor()
+        if t is not None:
+            t.grad = Tensor._wrap(grad._data.copy()) if t.grad is None else Tensor._wrap(t.grad._data + grad._data)
+
+
+def _parse_to(args, kwargs):
+    """Tensor.to's overloads -> (NumPy dtype or None, copy). Devices are checked and dropped:
+    the CPU is the only one."""
+    kwargs = dict(kwargs)
+    dtype, copy = kwargs.pop("dtype", None), kwargs.pop("copy", False)
+    device = kwargs.pop("device", None)
+    kwargs.pop("non_blocking", None), kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    args = list(args)
+    if args and isinstance(args[0], Tensor):
+        dtype = args.pop(0).dtype
+    elif args and not isinstance(args[0], (str, _device.device, int, type(None))):
+        dtype = args.pop(0)                        # to(dtype, non_blocking=False, copy=False)
+    elif args:
+        device = args.pop(0)                       # to(device, dtype=None, non_blocking=False, copy=False)
+        if args and not isinstance(args[0], bool):
+            dtype = args.pop(0)
+    if len(args) > 2:
+        raise TypeError(f"to() received too many positional arguments: {len(args)} extra")
+    if len(args) == 2:
+        copy = args[1]
+    _device.as_device(device)
+    return (None if dtype is None else _dtype.as_dtype(dtype).dtype), copy
+
+
+def _unwrap(data):
+    """Tensors inside nested lists become their arrays (np.array then reads them as values)."""
+    if isinstance(data, Tensor):
+        return data._data
+    if isinstance(data, (list, tuple)):
+        return [_unwrap(d) for d in data]
+    return data
 
 
 class _HookHandle:
@@ -360,12 +408,6 @@ class _HookHandle:
         if hooks and self._entry in hooks:
             hooks = [h for h in hooks if h is not self._entry]
             self._owner._hooks = hooks or None
-
-
-def _shape_args(shape):
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
-    return tuple(shape)
 
 
 def _index_arrays(index):
@@ -383,59 +425,7 @@ def _as_tensor(x):
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-def matmul(a, b):
-    """numpy.matmul semantics with autograd."""
-    a, b = _as_tensor(a), _as_tensor(b)
-    if a.ndim == 0 or b.ndim == 0:
-        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
-    ka = a.shape[-1]
-    kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
-    if ka != kb:
-        raise RuntimeError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
-                           f"({ka} != {kb})")
-    if a.dtype != b.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a.dtype} != {b.dtype}")
-    try:
-        if a.ndim > 2 or b.ndim > 2:     # (broadcast_shapes costs ~3 us; plain matrices need none)
-            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    except ValueError:
-        raise RuntimeError(f"matmul: batch dimensions of {tuple(a.shape)} and {tuple(b.shape)} cannot be "
-                           f"broadcast") from None
-    return ops.MatMul.apply(a, b)
-
-
-def _check_same(tensors, name):
-    if not tensors:
-        raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
-    tensors = [_as_tensor(t) for t in tensors]
-    dtypes = {t.dtype for t in tensors}
-    if len(dtypes) > 1:
-        raise RuntimeError(f"{name}(): expected all tensors to have the same dtype, got {sorted(map(str, dtypes))}")
-    return tensors
-
-
-def cat(tensors, dim=0):
-    tensors = _check_same(list(tensors), "cat")
-    d = normalize_dims(dim, tensors[0].ndim)[0]
-    ref = tensors[0].shape
-    for i, t in enumerate(tensors):
-        if t.ndim != len(ref) or any(t.shape[k] != ref[k] for k in range(len(ref)) if k != d):
-            raise RuntimeError(f"cat(): Sizes of tensors must match except in dimension {d}. Expected shape "
-                               f"{tuple(ref)} (except dim {d}) but got {tuple(t.shape)} for tensor number {i}")
-    return ops.Cat.apply(*tensors, dim=d)
-
-
-def stack(tensors, dim=0):
-    tensors = _check_same(list(tensors), "stack")
-    for i, t in enumerate(tensors):
-        if t.shape != tensors[0].shape:
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got {tuple(tensors[0].shape)} at "
-                               f"entry 0 and {tuple(t.shape)} at entry {i}")
-    d = normalize_dims(dim, tensors[0].ndim + 1)[0]
-    return ops.Stack.apply(*tensors, dim=d)
-
-
-__all__ = ["Tensor", "matmul", "cat", "stack"]
+__all__ = ["Tensor"]
 
 # The autograd modules need the Tensor class but are imported before it exists. (sys.modules,
 # because `minigrad.autograd.gradcheck` the attribute is the function, not the module.)

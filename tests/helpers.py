@@ -1,4 +1,5 @@
-"""Test helpers: one-line parity checks against torch, exception parity, kernel vs reference.
+"""Test helpers: one-line parity checks against NumPy references and torch, exception parity,
+kernel vs reference.
 
 check_op([(2, 3, 8, 8)], lambda x: torch.nn.functional.max_pool2d(x, 2),
                          lambda x: F.max_pool2d(x, 2))
@@ -22,51 +23,79 @@ def _as_tuple(x):
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
 
-def _compare(name, got, want, atol, rtol):
+def _compare(name, got, want, atol, rtol, against="torch"):
     got, want = np.asarray(got), np.asarray(want)
-    assert got.shape == want.shape, f"{name}: shape mismatch: minigrad={got.shape} | torch={want.shape}"
+    assert got.shape == want.shape, f"{name}: shape mismatch: minigrad={got.shape} | {against}={want.shape}"
     if want.dtype.kind in "iub":
-        np.testing.assert_array_equal(got, want, err_msg=f"{name}: integer values differ")
+        np.testing.assert_array_equal(got, want, err_msg=f"{name}: integer values differ from {against}")
     else:
-        np.testing.assert_allclose(got, want, atol=atol, rtol=rtol, err_msg=name, equal_nan=True)
+        np.testing.assert_allclose(got, want, atol=atol, rtol=rtol, err_msg=f"{name} vs {against}", equal_nan=True)
 
 
-def check_op(shapes, torch_fn, mg_fn=None, *, vals=None, low=-2.0, high=2.0, dtype=np.float32,
+def _grad_or_none(t):
+    return None if t.grad is None else t.grad.numpy()
+
+
+def _compare_grads(m_grads, want_grads, atol, rtol, against):
+    for i, (m, w) in enumerate(zip(m_grads, want_grads)):
+        if w is None:
+            assert m is None or not np.any(m), f"backward, input {i}: {against} has no grad"
+            continue
+        assert m is not None, f"backward, input {i}: minigrad computed no gradient"
+        _compare(f"backward, input {i}", m, w, atol, rtol, against)
+
+
+def check_op(shapes, torch_fn, mg_fn=None, *, ref=None, vals=None, low=-2.0, high=2.0, dtype=np.float32,
              atol=1e-6, rtol=1e-5, grad_atol=1e-5, grad_rtol=1e-4, forward_only=False, seed=0):
-    """Run torch_fn and mg_fn on the same inputs; compare outputs (shape, dtype, values; integer
-    outputs exactly) and every input's gradient under a fixed random, non-uniform cotangent."""
-    if not HAVE_TORCH:
-        pytest.skip("torch not installed")
+    """Run mg_fn on seeded inputs; compare outputs (shape, dtype, values; integer outputs exactly)
+    and every input's gradient under a fixed random, non-uniform cotangent with
+    - `ref`, a NumPy reference (tests/reference_nn.py) called on `Ref` inputs, always, and
+    - torch_fn on the same inputs, when torch is importable.
+    Skips only when there is neither."""
+    if not HAVE_TORCH and ref is None:
+        pytest.skip("torch not installed (pip install torch==2.13.0), and this op has no NumPy reference")
     mg_fn = mg_fn or torch_fn
     rng = np.random.default_rng(seed)
     arrays = [np.asarray(v, dtype=dtype) for v in vals] if vals is not None else \
         [rng.uniform(low, high, size=s).astype(dtype) for s in shapes]
-    t_in = [torch.tensor(a, requires_grad=not forward_only) for a in arrays]
     m_in = [minigrad.tensor(a.copy(), requires_grad=not forward_only) for a in arrays]
-    t_out = _as_tuple(torch_fn(*t_in))
     m_out = _as_tuple(mg_fn(*m_in))
-    assert len(t_out) == len(m_out), f"number of outputs: minigrad={len(m_out)} | torch={len(t_out)}"
-    for i, (m, t) in enumerate(zip(m_out, t_out)):
-        assert str(m.dtype) == str(t.dtype).replace("torch.", "").replace("long", "int64"), \
-            f"forward, output {i}: dtype minigrad={m.dtype} | torch={t.dtype}"
-        _compare(f"forward, output {i}", m.detach().numpy(), t.detach().numpy(), atol, rtol)
+    if HAVE_TORCH:
+        t_in = [torch.tensor(a, requires_grad=not forward_only) for a in arrays]
+        t_out = _as_tuple(torch_fn(*t_in))
+        assert len(t_out) == len(m_out), f"number of outputs: minigrad={len(m_out)} | torch={len(t_out)}"
+        for i, (m, t) in enumerate(zip(m_out, t_out)):
+            assert str(m.dtype).replace("minigrad.", "") == str(t.dtype).replace("torch.", "").replace("long", "int64"), \
+                f"forward, output {i}: dtype minigrad={m.dtype} | torch={t.dtype}"
+            _compare(f"forward, output {i}", m.detach().numpy(), t.detach().numpy(), atol, rtol)
+    if ref is not None:
+        import reference_nn
+        r_in = [reference_nn.Ref(a.copy()) for a in arrays]
+        r_out = _as_tuple(ref(*r_in))
+        assert len(r_out) == len(m_out), f"number of outputs: minigrad={len(m_out)} | NumPy={len(r_out)}"
+        for i, (m, r) in enumerate(zip(m_out, r_out)):
+            assert m.dtype == r.dtype, f"forward, output {i}: dtype minigrad={m.dtype} | NumPy={r.dtype}"
+            _compare(f"forward, output {i}", m.detach().numpy(), r.value, atol, rtol, "NumPy")
     if forward_only:
         return m_out
-    diff = [(m, t) for m, t in zip(m_out, t_out) if t.dtype.is_floating_point and t.requires_grad]
-    cotangents = [rng.uniform(0.5, 1.5, size=t.shape).astype(dtype) for _, t in diff]
-    torch.autograd.backward([t for _, t in diff], [torch.tensor(c) for c in cotangents])
+    diff = [i for i, m in enumerate(m_out) if m.requires_grad]
+    if HAVE_TORCH:
+        t_diff = [i for i, t in enumerate(t_out) if t.dtype.is_floating_point and t.requires_grad]
+        assert diff == t_diff, f"differentiable outputs: minigrad={diff} | torch={t_diff}"
+    cotangents = [rng.uniform(0.5, 1.5, size=m_out[i].shape).astype(dtype) for i in diff]
     m_loss = None
-    for (m, _), c in zip(diff, cotangents):
-        term = (m * minigrad.tensor(c)).sum()
+    for i, c in zip(diff, cotangents):
+        term = (m_out[i] * minigrad.tensor(c)).sum()
         m_loss = term if m_loss is None else m_loss + term
     if m_loss is not None:
         m_loss.backward()
-    for i, (m, t) in enumerate(zip(m_in, t_in)):
-        if t.grad is None:
-            assert m.grad is None or not np.any(m.grad.numpy()), f"backward, input {i}: torch has no grad"
-            continue
-        assert m.grad is not None, f"backward, input {i}: minigrad computed no gradient"
-        _compare(f"backward, input {i}", m.grad.numpy(), t.grad.numpy(), grad_atol, grad_rtol)
+    m_grads = [_grad_or_none(m) for m in m_in]
+    if HAVE_TORCH:
+        torch.autograd.backward([t_out[i] for i in diff], [torch.tensor(c) for c in cotangents])
+        _compare_grads(m_grads, [_grad_or_none(t) for t in t_in], grad_atol, grad_rtol, "torch")
+    if ref is not None:
+        want = reference_nn.vjp([r_out[i] for i in diff], cotangents, r_in)
+        _compare_grads(m_grads, want, grad_atol, grad_rtol, "NumPy")
     return m_out
 
 

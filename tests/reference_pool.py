@@ -113,7 +113,7 @@ def max_unpool2d_forward(x, indices, OH, OW):
 def max_unpool2d_backward(grad_out, indices):
     """grad_in[p, i] = grad_out[p].flat[indices[p, i]] (a gather)."""
     P = grad_out.shape[0]
-    flat = grad_out.reshape(P, -1)
+    flat = grad_out.reshape(P, int(np.prod(grad_out.shape[1:])))     # -1 cannot be inferred when P == 0
     grad_in = np.empty(indices.shape, grad_out.dtype)
     for p in range(P):
         for i, k in enumerate(indices[p].ravel()):

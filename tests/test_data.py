@@ -52,7 +52,7 @@ def test_generic_dataset_is_stacked():
 
 
 def test_tensor_dataset_length_mismatch():
-    with pytest.raises(ValueError, match="Size mismatch between tensors"):
+    with pytest.raises(AssertionError, match="Size mismatch between tensors"):   # torch's type
         TensorDataset(np.zeros(3), np.zeros(4))
 
 

@@ -14,6 +14,16 @@ def _np_sigmoid(x):
     return 1 / (1 + np.exp(-x))
 
 
+_NP_RNG = np.random.default_rng(0)
+
+
+def _np_rrelu_train(x, lower=1 / 8, upper=1 / 3):
+    """-> (y, slopes): one uniform slope per element where x <= 0 (as F.rrelu(training=True));
+    the slopes come back because the backward multiplies by the same ones."""
+    r = np.where(x > 0, x.dtype.type(1), _NP_RNG.uniform(lower, upper, x.shape).astype(x.dtype))
+    return x * r, r
+
+
 _SPECS = {   # name: (minigrad fn, numpy fwd, numpy bwd(x, y, g), torch fn or module factory)
     "ReLU": (F.relu, lambda x: np.maximum(x, 0), lambda x, y, g: np.where(y > 0, g, 0),
              lambda: torch.nn.functional.relu),
@@ -25,7 +35,7 @@ _SPECS = {   # name: (minigrad fn, numpy fwd, numpy bwd(x, y, g), torch fn or mo
     "PReLU(1)": (None, lambda x: np.where(x > 0, x, 0.25 * x),
                  lambda x, y, g: (np.where(x > 0, g, 0.25 * g), np.sum(np.where(x > 0, 0, x * g))),
                  lambda: torch.nn.PReLU()),
-    "RReLU train": (lambda x: F.rrelu(x, training=True), None, None,
+    "RReLU train": (lambda x: F.rrelu(x, training=True), _np_rrelu_train, lambda x, yr, g: g * yr[1],
                     lambda: (lambda x: torch.nn.functional.rrelu(x, training=True))),
 }
 
@@ -64,20 +74,21 @@ def _case_pair(name, shape):
             xtg.grad = None
             tfn(xtg).backward(gt)
 
-    nf = nfb = None
-    if np_fwd is not None:
-        def nf():
-            return np_fwd(x)
+    def nf():
+        return np_fwd(x)
 
-        def nfb():
-            return np_bwd(x, np_fwd(x), g)
+    def nfb():
+        return np_bwd(x, np_fwd(x), g)
 
     def check():
         y = mg_fwd().detach().numpy()
         if name.startswith("RReLU"):
             neg = x <= 0
-            slopes = y[neg] / x[neg]
-            assert slopes.min() >= 1 / 8 - 1e-6 and slopes.max() <= 1 / 3 + 1e-6
+            y_np, _ = np_fwd(x)
+            for out in (y, y_np):         # random slopes: both are held to the same bounds
+                slopes = out[neg] / x[neg]
+                assert slopes.min() >= 1 / 8 - 1e-6 and slopes.max() <= 1 / 3 + 1e-6
+                np.testing.assert_array_equal(out[~neg], x[~neg])
         else:
             with np.errstate(over="ignore"):
                 want = np_fwd(x.astype(np.float64))

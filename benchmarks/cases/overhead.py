@@ -38,7 +38,8 @@ def _tiny_chain_case():
         ref = 1.0001 ** 5
         assert abs(xm.grad.item() - ref) < 1e-5, (xm.grad.item(), ref)
 
-    return Case("overhead", "10 tiny ops fwd+bwd (1 element)", mg, None, t, check)
+    return Case("overhead", "10 tiny ops fwd+bwd (1 element)", mg, None, t, check,
+                no_numpy_twin="it times building and walking an autograd graph, which NumPy has not")
 
 
 def _mlp_step_case(batch=16):
@@ -58,7 +59,8 @@ def _mlp_step_case(batch=16):
             got = m_model(xm).numpy()
         np.testing.assert_allclose(got, logits, rtol=1e-4, atol=1e-5)
 
-    return Case("overhead", f"MLP 64-32-10 step (batch {batch})", mg, None, t, check)
+    return Case("overhead", f"MLP 64-32-10 step (batch {batch})", mg, None, t, check,
+                no_numpy_twin="a whole training step (autograd + optimizer)")
 
 
 def cases(quick=False):

@@ -67,8 +67,68 @@ def np_avg_k3s2p1_nopad_grad(x):
     return np.broadcast_to(gp[1:-1, 1:-1], x.shape)
 
 
+# ***** NumPy twins of forward + backward (cotangent of ones, as the minigrad and torch runs) *****
+def _out_size(L, k, s, p):
+    return (L + 2 * p - k) // s + 1
+
+
+def _np_max_taps(x, k, s, p):
+    """-> (out, tap): the window max and which of its k*k taps (row-major, first wins) held it."""
+    OH, OW = _out_size(x.shape[2], k, s, p), _out_size(x.shape[3], k, s, p)
+    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=-np.inf)
+    taps = np.stack(_taps(xp, k, s, OH, OW))
+    tap = taps.argmax(0)
+    return np.take_along_axis(taps, tap[None], 0)[0], tap
+
+
+def _np_tap_scatter(grad_of_tap, x_shape, k, s, p, OH, OW):
+    """The adjoint of _taps: tap t's gradient grad_of_tap(t) is added back onto the input pixel it read."""
+    N, C, H, W = x_shape
+    gp = np.zeros((N, C, H + 2 * p, W + 2 * p), np.float32)
+    for t in range(k * k):
+        i, j = divmod(t, k)
+        gp[..., i:i + s * OH:s, j:j + s * OW:s] += grad_of_tap(t)
+    return gp[..., p:p + H, p:p + W]
+
+
+def np_max_fwd_bwd(x, k, s, p):
+    out, tap = _np_max_taps(x, k, s, p)
+    g = np.ones_like(out)
+    return _np_tap_scatter(lambda t: np.where(tap == t, g, 0), x.shape, k, s, p, *out.shape[2:])
+
+
+def np_avg_k3s2p1_nopad_fwd_bwd(x):
+    out = np_avg_k3s2p1_nopad(x)
+    OH, OW = out.shape[2:]
+    inv = 1 / np.add.reduce(_taps(np.pad(np.ones(x.shape[2:], x.dtype), 1), 3, 2, OH, OW))
+    g = np.ones_like(out)
+    return _np_tap_scatter(lambda t: g * inv, x.shape, 3, 2, 1, OH, OW)
+
+
+def np_unpool_fwd_bwd(vals, idx, H, W):
+    g = np.ones_like(np_unpool(vals, idx, H, W))
+    N, C = vals.shape[:2]
+    return np.take_along_axis(g.reshape(N, C, -1), idx.reshape(N, C, -1), axis=2).reshape(vals.shape)
+
+
+def np_pool_unpool_k2s2_fwd_bwd(x):
+    N, C, H, W = x.shape
+    out, tap = _np_max_taps(x, 2, 2, 0)
+    OH, OW = out.shape[2:]
+    rows = 2 * np.arange(OH)[:, None] + tap // 2
+    idx = rows * W + 2 * np.arange(OW) + tap % 2
+    g_out = np_unpool_fwd_bwd(out, idx, H, W)
+    return _np_tap_scatter(lambda t: np.where(tap == t, g_out, 0), x.shape, 2, 2, 0, OH, OW)
+
+
 def _close(got, want, rtol=1e-6, atol=1e-6):
     np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=rtol, atol=atol)
+
+
+def _agree(want, *got, rtol=1e-6, atol=1e-6):
+    """minigrad and the NumPy twin both match the reference."""
+    for g in got:
+        _close(g, want, rtol, atol)
 
 
 def cases(quick=False):
@@ -121,27 +181,31 @@ def cases(quick=False):
                     bytes=x_np.nbytes * 1.25))
     out.append(Case("pooling", "MaxPool2d(2,2) fwd vs torch channels_last", no_grad_fwd(mp2), None,
                     (lambda: TF.max_pool2d(x_cl, 2, 2)) if t else None,
-                    check=lambda: _close(no_grad_fwd(mp2)().numpy(), np_max_k2s2(x_np))))
-    out.append(Case("pooling", "MaxPool2d(2,2) fwd+bwd", fwd_bwd_mg(mp2), None,
+                    check=lambda: _close(no_grad_fwd(mp2)().numpy(), np_max_k2s2(x_np)),
+                    no_numpy_twin="a torch memory-layout comparison; the NCHW row above has the NumPy twin"))
+    out.append(Case("pooling", "MaxPool2d(2,2) fwd+bwd", fwd_bwd_mg(mp2), lambda: np_max_fwd_bwd(x_np, 2, 2, 0),
                     fwd_bwd_t(lambda x: TF.max_pool2d(x, 2, 2), x_tg) if t else None,
-                    check=lambda: _close(fwd_bwd_mg(mp2)().numpy(), np_max_grad(_idx(x_np, 2, 2, 0), *shape[2:]))))
+                    check=lambda: _agree(np_max_grad(_idx(x_np, 2, 2, 0), *shape[2:]), fwd_bwd_mg(mp2)().numpy(),
+                                         np_max_fwd_bwd(x_np, 2, 2, 0))))
     # MaxPool2d(3,2,1)
     mp3 = mnn.MaxPool2d(3, 2, 1)
     out.append(Case("pooling", "MaxPool2d(3,2,1) fwd", no_grad_fwd(mp3), lambda: np_max_k3s2p1(x_np),
                     (lambda: TF.max_pool2d(x_t, 3, 2, 1)) if t else None,
                     check=lambda: _close(no_grad_fwd(mp3)().numpy(), np_max_k3s2p1(x_np))))
-    out.append(Case("pooling", "MaxPool2d(3,2,1) fwd+bwd", fwd_bwd_mg(mp3), None,
+    out.append(Case("pooling", "MaxPool2d(3,2,1) fwd+bwd", fwd_bwd_mg(mp3), lambda: np_max_fwd_bwd(x_np, 3, 2, 1),
                     fwd_bwd_t(lambda x: TF.max_pool2d(x, 3, 2, 1), x_tg) if t else None,
-                    check=lambda: _close(fwd_bwd_mg(mp3)().numpy(), np_max_grad(_idx(x_np, 3, 2, 1), *shape[2:]))))
+                    check=lambda: _agree(np_max_grad(_idx(x_np, 3, 2, 1), *shape[2:]), fwd_bwd_mg(mp3)().numpy(),
+                                         np_max_fwd_bwd(x_np, 3, 2, 1))))
     # AvgPool2d(3,2,1,count_include_pad=False)
     ap = mnn.AvgPool2d(3, 2, 1, count_include_pad=False)
     out.append(Case("pooling", "AvgPool2d(3,2,1,cip=False) fwd", no_grad_fwd(ap), lambda: np_avg_k3s2p1_nopad(x_np),
                     (lambda: TF.avg_pool2d(x_t, 3, 2, 1, count_include_pad=False)) if t else None,
                     check=lambda: _close(no_grad_fwd(ap)().numpy(), np_avg_k3s2p1_nopad(x_np), 1e-5)))
     avg_t = (lambda x: TF.avg_pool2d(x, 3, 2, 1, count_include_pad=False))
-    out.append(Case("pooling", "AvgPool2d(3,2,1,cip=False) fwd+bwd", fwd_bwd_mg(ap), None,
-                    fwd_bwd_t(avg_t, x_tg) if t else None,
-                    check=lambda: _close(fwd_bwd_mg(ap)().numpy(), np_avg_k3s2p1_nopad_grad(x_np), 1e-5)))
+    out.append(Case("pooling", "AvgPool2d(3,2,1,cip=False) fwd+bwd", fwd_bwd_mg(ap),
+                    lambda: np_avg_k3s2p1_nopad_fwd_bwd(x_np), fwd_bwd_t(avg_t, x_tg) if t else None,
+                    check=lambda: _agree(np_avg_k3s2p1_nopad_grad(x_np), fwd_bwd_mg(ap)().numpy(),
+                                         np_avg_k3s2p1_nopad_fwd_bwd(x_np), rtol=1e-5)))
     # MaxPool2d(2,2,return_indices) + MaxUnpool2d(2,2): 28 -> 56
     mpi, unp = mnn.MaxPool2d(2, 2, return_indices=True), mnn.MaxUnpool2d(2, 2)
     with minigrad.no_grad():
@@ -161,14 +225,15 @@ def cases(quick=False):
     if t:
         v_tg = torch.from_numpy(v_np).clone().requires_grad_(True)
         i_t = torch.from_numpy(i_np)
-    out.append(Case("pooling", "MaxUnpool2d(2,2) fwd+bwd", unpool_fb, None,
+    out.append(Case("pooling", "MaxUnpool2d(2,2) fwd+bwd", unpool_fb, lambda: np_unpool_fwd_bwd(v_np, i_np, H, W),
                     fwd_bwd_t(lambda v: TF.max_unpool2d(v, i_t, 2), v_tg) if t else None,
-                    check=lambda: _close(unpool_fb().numpy(), np.ones_like(v_np))))
-    out.append(Case("pooling", "MaxPool2d(2,2,ri)+MaxUnpool2d fwd+bwd", fwd_bwd_mg(lambda x: unp(*mpi(x))), None,
+                    check=lambda: _agree(np.ones_like(v_np), unpool_fb().numpy(), np_unpool_fwd_bwd(v_np, i_np, H, W))))
+    out.append(Case("pooling", "MaxPool2d(2,2,ri)+MaxUnpool2d fwd+bwd", fwd_bwd_mg(lambda x: unp(*mpi(x))),
+                    lambda: np_pool_unpool_k2s2_fwd_bwd(x_np),
                     fwd_bwd_t(lambda x: TF.max_unpool2d(*TF.max_pool2d(x, 2, 2, return_indices=True), 2), x_tg)
                     if t else None,
-                    check=lambda: _close(fwd_bwd_mg(lambda x: unp(*mpi(x)))().numpy(),
-                                         np_max_grad(i_np, *shape[2:]))))
+                    check=lambda: _agree(np_max_grad(i_np, *shape[2:]), fwd_bwd_mg(lambda x: unp(*mpi(x)))().numpy(),
+                                         np_pool_unpool_k2s2_fwd_bwd(x_np))))
     return out
 
 

@@ -34,7 +34,8 @@ def _step_case(batch, size):
         else:
             assert np.isfinite(loss) and 1.0 < loss < 4.0, loss
 
-    return Case("training", f"LeNet-28 SGD step (batch {batch})", mg, None, t, check)
+    return Case("training", f"LeNet-28 SGD step (batch {batch})", mg, None, t, check,
+                no_numpy_twin="a whole training step (autograd + optimizer)")
 
 
 def cases(quick=False):

@@ -11,7 +11,7 @@ Promotion (torch's rules, with one deliberate exception):
 """
 import numpy as np
 
-from .. import ops
+from .. import _dtype, ops
 from ..tensor import Tensor, _dtype_name
 
 _RANK = {"b": 0, "i": 1, "u": 1, "f": 2}
@@ -31,12 +31,13 @@ def check_tensor(value, fn_name, arg="input", position=1):
 
 
 def floating(input, fn_name):
-    """input as a float tensor: the ops torch computes in float take int and bool tensors as float32."""
+    """input as a float tensor: the ops torch computes in float take int and bool tensors in the
+    default dtype (float32 unless set_default_dtype changed it)."""
     if not isinstance(input, Tensor):
         raise type_error(fn_name, "input", 1, input)
     if input._data.dtype.kind == "f":
         return input
-    return Tensor._wrap(input._data.astype(np.float32))
+    return Tensor._wrap(input._data.astype(_dtype.get_default_dtype().dtype))
 
 
 def cast(t, dtype):
@@ -65,7 +66,7 @@ def _promote_scalar(t, value):
         return t, arr.astype(dt)
     if arr.dtype.kind == "f":
         # a Python float is torch's default dtype; a NumPy array keeps its own
-        dtype = arr.dtype if isinstance(value, np.ndarray) else np.dtype(np.float32)
+        dtype = arr.dtype if isinstance(value, np.ndarray) else _dtype.get_default_dtype().dtype
     else:
         dtype = np.dtype(np.int64)
     return cast(t, dtype), arr.astype(dtype)

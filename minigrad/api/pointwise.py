@@ -9,7 +9,7 @@ NOTE: this module defines `abs`, `pow` and `round`, shadowing the builtins insid
 """
 import numpy as np
 
-from .. import ops
+from .. import _dtype, ops
 from ..ops import activation as act
 from ..ops.reduce import normalize_dims
 from ..tensor import Tensor, _dtype_name
@@ -313,7 +313,8 @@ def where(condition, input=None, other=None):
     elif isinstance(other, Tensor):
         b, a = operands(other, input, "where", "input", 2)
     else:   # two numbers: torch's default dtypes
-        a, b = operands(Tensor._wrap(np.asarray(input, np.float32 if isinstance(input, float) else np.int64)),
+        first = np.asarray(input, _dtype.get_default_dtype().dtype if isinstance(input, float) else np.int64)
+        a, b = operands(Tensor._wrap(first),
                         other, "where", "other", 3)
     try:
         return ops.Where.apply(cond, a, b)

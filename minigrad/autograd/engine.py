@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import _parallel
 from .._C import elementwise as _elementwise
+from .node import backward_with_hooks
 
 # Set by minigrad.tensor once Tensor exists (it imports this module, so no import here);
 # a module global is also much cheaper on the hot path than an import inside a function.
@@ -112,13 +113,9 @@ def run_backward(root, gradient=None, retain_graph=False, capture=None):
                 if grads[i] is None and meta is not None:   # an output nobody used (max_pool2d's indices)
                     grads[i] = np.zeros(*meta)
         if node._hooks:
-            for i, hook in node._hooks:
-                if grads[i] is None:
-                    continue
-                r = hook(Tensor._wrap(grads[i]))
-                if r is not None:
-                    grads[i] = _as_grad_array(r, grads[i])
-        in_grads = node._backward_arrays(grads) if node._tensor_level else node.backward(node, *grads)
+            in_grads = backward_with_hooks(node, grads, Tensor._wrap, _as_grad_array)
+        else:
+            in_grads = node._backward_arrays(grads) if node._tensor_level else node.backward(node, *grads)
         if type(in_grads) is not tuple:
             in_grads = (in_grads,)
         parents = node.parents

@@ -28,7 +28,10 @@ Function subclass); it is created only when grad mode is on and an input require
 inference pays nothing for autograd. References point backwards only (output -> node ->
 inputs), so a graph is freed by reference counting as soon as its output is dropped.
 """
+import numpy as np
+
 from . import grad_mode
+from .node import NodeIntrospection
 
 # Set by minigrad.tensor once Tensor exists (it imports this module, so no import here);
 # a module global is also much cheaper on the hot path than an import inside a function.
@@ -39,7 +42,7 @@ _FREED_MSG = ("Trying to backward through the graph a second time (or directly a
               ".backward(). Specify retain_graph=True if you need to backward through the graph a second time.")
 
 
-class ArrayFunction:
+class ArrayFunction(NodeIntrospection):
     __slots__ = ("parents", "needs_input_grad", "_saved", "_versions", "_freed", "_non_diff",
                  "_out_meta", "_hooks", "__dict__")
     # Set by view-like ops (reshape, transpose, ...): their output shares the input's storage,
@@ -85,6 +88,11 @@ class ArrayFunction:
     def __repr__(self):
         return f"<{self.name()} object at {id(self):#x}>"
 
+    @staticmethod
+    def _input_kinds():
+        # Graph inputs in next_functions: minigrad's ops also take arrays (`x * 2` passes 2 as one)
+        return (Tensor, np.ndarray)
+
     # ------------------------------------------------------------------ machinery
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -114,6 +122,8 @@ class ArrayFunction:
 
         outs = (out,) if single else out
         ctx.parents = tuple([a if n else None for a, n in zip(args, needs)])
+        if False in needs:
+            ctx._arg_types = tuple(map(type, args))
         ctx._hooks = None
         ctx._out_meta = tuple([(o.shape, o.dtype) for o in outs])
         results = []
@@ -202,6 +212,10 @@ class Function(ArrayFunction):
     def __repr__(self):
         return f"<minigrad.autograd.function.{self.name()} object at {id(self):#x}>"
 
+    @staticmethod
+    def _input_kinds():
+        return (Tensor,)
+
     @classmethod
     def apply(cls, *args, **kwargs):
         record = grad_mode._enabled
@@ -226,6 +240,8 @@ class Function(ArrayFunction):
         graph = True in needs
         if graph:
             ctx.parents = tuple([a if n else None for a, n in zip(args, needs)])
+            if False in needs:
+                ctx._arg_types = tuple(map(type, args))
             ctx._hooks = None
             ctx._out_meta = tuple([(o.shape, o.dtype) if isinstance(o, Tensor) else None for o in outs])
         results = []

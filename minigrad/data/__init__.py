@@ -1,74 +1,17 @@
-"""Data: datasets, a DataLoader, the bundled 8x8 digits and a reader for MNIST-style IDX files."""
+"""Data: the bundled 8x8 digits, a reader for MNIST-style IDX files, and (re-exported from
+minigrad.utils.data, where they are defined) the datasets and the DataLoader."""
 import gzip
 import os
 import struct
 
 import numpy as np
 
-from .. import random as _random
-from ..tensor import Tensor
+from ..utils.data import DataLoader, Dataset, Subset, TensorDataset, random_split
 
-__all__ = ["Dataset", "TensorDataset", "DataLoader", "load_digits", "load_mnist", "read_idx", "train_test_split"]
+__all__ = ["Dataset", "TensorDataset", "Subset", "DataLoader", "random_split", "load_digits", "load_mnist", "read_idx",
+           "train_test_split"]
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-class Dataset:
-    """Anything with __len__ and __getitem__(i) -> a sample (a tuple of arrays/Tensors)."""
-
-    def __len__(self):
-        raise NotImplementedError
-
-    def __getitem__(self, index):
-        raise NotImplementedError
-
-
-class TensorDataset(Dataset):
-    """Samples are the i-th rows of equally long tensors (or arrays)."""
-
-    def __init__(self, *tensors):
-        if not tensors:
-            raise ValueError("TensorDataset needs at least one tensor")
-        sizes = {len(t) for t in tensors}
-        if len(sizes) != 1:
-            raise ValueError(f"Size mismatch between tensors: first dimensions are "
-                             f"{[len(t) for t in tensors]}")
-        self.tensors = tuple(t if isinstance(t, Tensor) else Tensor(t) for t in tensors)
-
-    def __len__(self):
-        return len(self.tensors[0])
-
-    def __getitem__(self, index):
-        return tuple(Tensor._wrap(t._data[index]) for t in self.tensors)
-
-
-class DataLoader:
-    """Batches of a dataset. shuffle draws a new permutation every epoch from minigrad's generator
-    (so manual_seed makes it reproducible). A TensorDataset is batched by fancy indexing (one
-    NumPy gather per tensor), other datasets by stacking their samples."""
-
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False):
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
-            raise ValueError(f"batch_size should be a positive integer value, but got batch_size={batch_size}")
-        self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, batch_size, shuffle, drop_last
-
-    def __len__(self):
-        n = len(self.dataset)
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
-
-    def __iter__(self):
-        n = len(self.dataset)
-        order = _random.numpy_rng().permutation(n) if self.shuffle else np.arange(n)
-        for start in range(0, n, self.batch_size):
-            idx = order[start:start + self.batch_size]
-            if self.drop_last and len(idx) < self.batch_size:
-                return
-            if isinstance(self.dataset, TensorDataset):
-                yield tuple(Tensor._wrap(t._data[idx]) for t in self.dataset.tensors)
-            else:
-                samples = [self.dataset[int(i)] for i in idx]
-                yield tuple(Tensor._wrap(np.stack([np.asarray(s[k]) for s in samples]))
-                            for k in range(len(samples[0])))
 
 
 def load_digits():

@@ -3,6 +3,7 @@ Everything inside works on NumPy arrays; ArrayFunction.apply wraps Tensors aroun
 from .elementwise import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .movement import *  # noqa: F401,F403
+from .indexing import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .regularization import *  # noqa: F401,F403

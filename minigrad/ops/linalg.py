@@ -14,7 +14,7 @@ from .._parallel import get_num_threads
 from ..autograd.function import ArrayFunction
 from .elementwise import unbroadcast
 
-__all__ = ["Linear", "MatMul", "mm", "matmul_arrays"]
+__all__ = ["Einsum", "Linear", "MatMul", "mm", "matmul_arrays"]
 
 _GEMM_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -147,3 +147,45 @@ class Linear(ArrayFunction):
         if ctx.has_bias and ctx.needs_input_grad[2]:
             gb = g2.sum(axis=0)
         return gx, gw, gb
+
+
+class Einsum(ArrayFunction):
+    """np.einsum on an explicit equation ("ij,jk->ik": no '...', every operand already expanded
+    to the full size of each of its subscripts; minigrad.einsum prepares both).
+
+    The gradient of operand i is an einsum too: the output gradient contracted with every other
+    operand onto operand i's subscripts. Subscripts summed inside operand i alone ("ij->i") do
+    not appear there, so that result is broadcast along them; a repeated subscript ("ii->i",
+    a diagonal) is written back onto the diagonal of a zero gradient."""
+    @staticmethod
+    def forward(ctx, *operands, equation):
+        ctx.equation = equation
+        ctx.save_for_backward(*operands)
+        return np.asarray(np.einsum(equation, *operands, optimize=len(operands) > 2))
+
+    @staticmethod
+    def backward(ctx, g):
+        inputs, out = ctx.equation.split("->")
+        terms = inputs.split(",")
+        operands = ctx.saved_tensors
+        return tuple([_einsum_grad(g, out, terms, operands, i) if need else None
+                      for i, need in enumerate(ctx.needs_input_grad)])
+
+
+def _einsum_grad(g, out, terms, operands, i):
+    term, x = terms[i], operands[i]
+    others = [j for j in range(len(terms)) if j != i]
+    seen = set(out).union(*(terms[j] for j in others))
+    letters = "".join(dict.fromkeys(term))                  # each subscript once, in order
+    kept = "".join(c for c in letters if c in seen)
+    spec = ",".join([out] + [terms[j] for j in others]) + "->" + kept
+    partial = np.einsum(spec, g, *[operands[j] for j in others], optimize=len(others) > 1)
+    size = dict(zip(term, x.shape))
+    full = np.broadcast_to(partial.reshape([size[c] if c in kept else 1 for c in letters]),
+                           [size[c] for c in letters])
+    gx = np.zeros(x.shape, dtype=x.dtype)
+    if len(letters) == len(term):
+        gx[...] = full
+    else:
+        np.einsum(f"{term}->{letters}", gx)[...] = full     # a writeable view of the diagonal
+    return gx

@@ -4,16 +4,18 @@ import numpy as np
 from ..autograd.function import ArrayFunction
 from .elementwise import unbroadcast
 
-__all__ = ["Reshape", "Transpose", "Permute", "Expand", "GetItem", "Cat", "Stack"]
+__all__ = ["Reshape", "Transpose", "Permute", "Expand", "Repeat", "GetItem", "Slice", "Split", "Cat", "Stack",
+           "Flip", "Roll", "Triangle"]
 
 
 class Reshape(ArrayFunction):
+    """A view with a new shape; raises ValueError when the strides allow none (reshape then copies)."""
     is_view = True
 
     @staticmethod
     def forward(ctx, x, shape):
         ctx.shape = x.shape
-        return x.reshape(shape)
+        return np.reshape(x, shape, copy=False)
 
     @staticmethod
     def backward(ctx, g):
@@ -59,6 +61,20 @@ class Expand(ArrayFunction):
         return unbroadcast(g, ctx.shape)
 
 
+class Repeat(ArrayFunction):
+    """np.tile: each input element appears once per tile, so its gradient sums over the tiles."""
+    @staticmethod
+    def forward(ctx, x, repeats):
+        ctx.shape, ctx.repeats = x.shape, repeats
+        return np.tile(x, repeats)
+
+    @staticmethod
+    def backward(ctx, g):
+        padded = (1,) * (len(ctx.repeats) - len(ctx.shape)) + ctx.shape
+        tiled = [n for pair in zip(ctx.repeats, padded) for n in pair]   # (r0, n0, r1, n1, ...)
+        return g.reshape(tiled).sum(axis=tuple(range(0, len(tiled), 2))).reshape(ctx.shape)
+
+
 class GetItem(ArrayFunction):
     """x[index] for basic and integer-array indexing; backward scatters (and adds repeats)."""
     @staticmethod
@@ -75,6 +91,32 @@ class GetItem(ArrayFunction):
         else:
             gx[ctx.index] = g
         return gx
+
+
+class Slice(GetItem):
+    """x[slices]: basic indexing only, so the result is a view (narrow, select)."""
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.shape, ctx.index, ctx.advanced = x.shape, index, False
+        return x[index]
+
+
+class Split(ArrayFunction):
+    """Consecutive views along `dim`, one output per piece (split, chunk)."""
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, sizes, dim):
+        ctx.dim = dim
+        bounds = np.cumsum((0,) + tuple(sizes))
+        lead = (slice(None),) * dim
+        return tuple(x[lead + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return np.concatenate(grads, axis=ctx.dim)
 
 
 def _is_advanced(index):
@@ -105,3 +147,39 @@ class Stack(ArrayFunction):
     def backward(ctx, g):
         parts = np.moveaxis(g, ctx.dim, 0)
         return tuple(p if need else None for p, need in zip(parts, ctx.needs_input_grad))
+
+
+class Flip(ArrayFunction):
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return np.flip(x, dims).copy()   # a copy, as torch.flip: writes to it must not reach x
+
+    @staticmethod
+    def backward(ctx, g):
+        return np.flip(g, ctx.dims)
+
+
+class Roll(ArrayFunction):
+    """np.roll; dims=None rolls the flattened tensor."""
+    @staticmethod
+    def forward(ctx, x, shifts, dims):
+        ctx.shifts, ctx.dims = shifts, dims
+        return np.roll(x, shifts, axis=dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        return np.roll(g, tuple(-s for s in ctx.shifts), axis=ctx.dims)
+
+
+class Triangle(ArrayFunction):
+    """tril / triu over the last two dims: the gradient keeps the same triangle."""
+    @staticmethod
+    def forward(ctx, x, diagonal, upper):
+        ctx.fn = np.triu if upper else np.tril
+        ctx.diagonal = diagonal
+        return ctx.fn(x, diagonal)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.fn(g, ctx.diagonal)

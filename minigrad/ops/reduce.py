@@ -1,9 +1,12 @@
 """Reductions over one, several or all dims."""
+import math
+
 import numpy as np
 
 from ..autograd.function import ArrayFunction
 
-__all__ = ["Sum", "Mean", "MaxAll", "MinAll", "MaxDim", "MinDim", "normalize_dims"]
+__all__ = ["Sum", "Mean", "Prod", "Var", "Norm", "LogSumExp", "Amax", "Amin", "MedianAll", "MaxDim", "MinDim",
+           "MedianDim", "Cumsum", "Cumprod", "normalize_dims"]
 
 
 def normalize_dims(dim, ndim):
@@ -53,29 +56,161 @@ class Mean(ArrayFunction):
         return _expand_back(g / ctx.count, ctx.shape, ctx.axes, ctx.keepdim)
 
 
-class _ExtremeAll(ArrayFunction):
-    """max()/min() over everything. NOTE: ties share the gradient evenly (torch's rule)."""
+def _squeeze(out, axes, keepdim):
+    """A keepdims result of a reduction over `axes`, without them unless keepdim."""
+    if not keepdim and len(axes) == out.ndim:
+        return out.reshape(())
+    return out if keepdim else out.reshape([n for a, n in enumerate(out.shape) if a not in axes])
+
+
+class Prod(ArrayFunction):
+    """Product over one dim, or over everything (dim None), as torch.prod.
+    The gradient of each element is the product of all the others, formed without dividing,
+    so it stays exact where the input holds zeros."""
+    @staticmethod
+    def forward(ctx, x, dim=None, keepdim=False):
+        ctx.save_for_backward(x)
+        ctx.dim, ctx.keepdim = dim, keepdim
+        return np.asarray(x.prod() if dim is None else x.prod(axis=dim, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        if ctx.dim is None:
+            return g * _products_of_others(x.reshape(-1)).reshape(x.shape)
+        if not ctx.keepdim:
+            g = np.expand_dims(g, ctx.dim)
+        return g * np.moveaxis(_products_of_others(np.moveaxis(x, ctx.dim, -1)), -1, ctx.dim)
+
+
+def _products_of_others(x):
+    """Along the last axis: out[i] = prod(x[j] for j != i), as (prefix product) * (suffix product)."""
+    if x.shape[-1] == 0:
+        return np.empty_like(x)
+    ones = np.ones(x.shape[:-1] + (1,), dtype=x.dtype)
+    before = np.cumprod(np.concatenate([ones, x[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, x[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    return before * after
+
+
+class Var(ArrayFunction):
+    """var (or std, with take_sqrt) over `axes`: Σ(x - mean)² / max(N - correction, 0)."""
+    @staticmethod
+    def forward(ctx, x, axes, correction=1, keepdim=False, take_sqrt=False):
+        dev = x - x.mean(axis=axes, keepdims=True)
+        n = math.prod(x.shape[a] for a in axes)
+        ctx.denom = max(n - correction, 0)
+        with np.errstate(divide="ignore", invalid="ignore"):   # N <= correction: inf/nan, as torch
+            out = np.asarray((dev * dev).sum(axis=axes, keepdims=True) / x.dtype.type(ctx.denom))
+        if take_sqrt:
+            out = np.sqrt(out)
+        ctx.take_sqrt = take_sqrt
+        ctx.save_for_backward(dev, out)
+        return _squeeze(out, axes, keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        dev, out = ctx.saved_tensors
+        g = g.reshape(out.shape)
+        if ctx.take_sqrt:   # NOTE: d std = d var / (2 std), taken as 0 where std == 0 (torch's rule)
+            g = np.where(out == 0, 0, g / np.where(out == 0, 1, 2 * out))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return g * (2 / dev.dtype.type(ctx.denom)) * dev
+
+
+class Norm(ArrayFunction):
+    """Vector p-norm over `axes`: (Σ|x|^p)^(1/p); p = inf / -inf: max / min |x|; p = 0: the
+    count of non-zeros (no gradient)."""
+    @staticmethod
+    def forward(ctx, x, p, axes, keepdim=False):
+        a = np.abs(x)
+        if p == math.inf:
+            out = a.max(axis=axes, keepdims=True)
+        elif p == -math.inf:
+            out = a.min(axis=axes, keepdims=True)
+        elif p == 0:
+            out = (a != 0).sum(axis=axes, keepdims=True).astype(x.dtype)
+        elif p == 1:
+            out = a.sum(axis=axes, keepdims=True)
+        elif p == 2:
+            out = np.sqrt((x * x).sum(axis=axes, keepdims=True))
+        else:
+            out = ((a ** p).sum(axis=axes, keepdims=True)) ** (1 / p)
+        ctx.p, ctx.axes = p, axes
+        ctx.save_for_backward(x, out)
+        return _squeeze(np.asarray(out), axes, keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        g, p = g.reshape(out.shape), ctx.p
+        if p == 0:
+            return np.zeros_like(x)
+        if p == 1:
+            return g * np.sign(x)
+        a = np.abs(x)
+        if p in (math.inf, -math.inf):   # NOTE: ties share the gradient evenly, as amax
+            hit = a == out
+            return g * np.sign(x) * hit / hit.sum(axis=ctx.axes, keepdims=True)
+        # d/dx = sign(x) |x|^(p-1) / norm^(p-1); 0 where x or the norm is 0 (torch's rule)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            d = x / out if p == 2 else np.sign(x) * (a / out) ** (p - 1)
+        return g * np.where((x == 0) | (out == 0), 0, d)
+
+
+class LogSumExp(ArrayFunction):
+    """log Σ exp(x) over `axes`, shifted by the max so large inputs do not overflow."""
+    @staticmethod
+    def forward(ctx, x, axes, keepdim=False):
+        m = np.max(x, axis=axes, keepdims=True, initial=-np.inf)
+        m = np.where(np.isfinite(m), m, 0)      # all -inf (or an inf): no shift needed, none possible
+        with np.errstate(divide="ignore"):
+            out = np.log(np.exp(x - m).sum(axis=axes, keepdims=True)) + m
+        ctx.save_for_backward(x, out)
+        return _squeeze(out, axes, keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        return g.reshape(out.shape) * np.exp(x - out)
+
+
+class _ExtremeDims(ArrayFunction):
+    """amax/amin over `axes` (max()/min() over everything). NOTE: ties share the gradient
+    evenly (torch's rule); a NaN counts as the extreme."""
     reduce = None
 
     @classmethod
-    def forward(cls, ctx, x):
-        out = np.asarray(cls.reduce(x))
+    def forward(cls, ctx, x, axes, keepdim=False):
+        out = np.asarray(cls.reduce(x, axis=axes, keepdims=True))
         ctx.save_for_backward(x, out)
-        return out
+        ctx.axes = axes
+        return _squeeze(out, axes, keepdim)
 
     @staticmethod
     def backward(ctx, g):
         x, out = ctx.saved_tensors
         hit = (x == out) | (np.isnan(x) & np.isnan(out))
-        return g * hit / hit.sum()
+        return g.reshape(out.shape) * hit / hit.sum(axis=ctx.axes, keepdims=True)
 
 
-class MaxAll(_ExtremeAll):
+class Amax(_ExtremeDims):
     reduce = staticmethod(np.max)
 
 
-class MinAll(_ExtremeAll):
+class Amin(_ExtremeDims):
     reduce = staticmethod(np.min)
+
+
+def _lower_median(x, axis=None, keepdims=True):
+    """median() over everything: the lower of the two middle values (NaN if any), shaped keepdims."""
+    flat = np.sort(x, axis=None)
+    value = flat[-1] if np.isnan(flat[-1]) else flat[(flat.size - 1) // 2]
+    return np.full((1,) * x.ndim, value, dtype=x.dtype)
+
+
+class MedianAll(_ExtremeDims):
+    reduce = staticmethod(_lower_median)
 
 
 class _ExtremeDim(ArrayFunction):
@@ -111,3 +246,63 @@ class MaxDim(_ExtremeDim):
 
 class MinDim(_ExtremeDim):
     arg = staticmethod(np.argmin)
+
+
+def _median_index(x, axis):
+    """Index of the lower median along `axis` (stable: among equal values the earlier one in
+    sorted order, as torch); a slice with a NaN gives its first NaN."""
+    order = np.argsort(x, axis=axis, kind="stable")
+    idx = np.take(order, (x.shape[axis] - 1) // 2, axis=axis)
+    nan = np.isnan(x)
+    return np.where(nan.any(axis=axis), np.argmax(nan, axis=axis), idx)
+
+
+class MedianDim(_ExtremeDim):
+    arg = staticmethod(_median_index)
+
+
+# ***** cumulative *****
+
+def _reverse_cumsum(a, axis):
+    return np.flip(np.cumsum(np.flip(a, axis), axis=axis), axis)
+
+
+class Cumsum(ArrayFunction):
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        return np.cumsum(x, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _reverse_cumsum(g, ctx.dim)
+
+
+class Cumprod(ArrayFunction):
+    """y_k = Π_{j<=k} x_j, so dL/dx_i = Σ_{k>=i} g_k Π_{j<=k, j!=i} x_j.
+    Where x_i != 0 that is Σ_{k>=i} g_k y_k / x_i (a reversed cumsum). A zero needs care: after
+    a row's first zero z every y_k is 0, so later elements get 0 (the formula gives that, and
+    later zeros are set to it); at z itself the sum is Σ_{k>=z} g_k y'_k, with y' the cumprod of
+    the row with x_z taken as 1. Exact with zeros, as torch."""
+    @staticmethod
+    def forward(ctx, x, dim):
+        out = np.cumprod(x, axis=dim)
+        ctx.dim = dim
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = (np.moveaxis(a, ctx.dim, -1) for a in ctx.saved_tensors)
+        g = np.moveaxis(g, ctx.dim, -1)
+        zero = x == 0
+        gx = np.where(zero, 0, _reverse_cumsum(g * y, -1) / np.where(zero, 1, x))
+        rows = zero.any(axis=-1)
+        if rows.any():
+            xr, gr, gxr = x[rows], g[rows], gx[rows]       # (R, n): the rows holding a zero
+            r, z = np.arange(len(xr)), zero[rows].argmax(axis=-1)
+            xr[r, z] = 1
+            from_z = np.arange(xr.shape[-1]) >= z[:, None]
+            gxr[r, z] = (gr * np.cumprod(xr, axis=-1) * from_z).sum(axis=-1)
+            gx[rows] = gxr
+        return np.moveaxis(gx, -1, ctx.dim)

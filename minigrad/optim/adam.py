@@ -3,7 +3,7 @@ import numpy as np
 
 from .._C import optim as _optim
 from .._parallel import threads_for
-from .optimizer import Optimizer, _flat_like
+from .optimizer import Optimizer, _check_fused, _flat_like
 
 
 class Adam(Optimizer):
@@ -15,11 +15,14 @@ class Adam(Optimizer):
         v = beta2 * v + (1 - beta2) * g * g
         vhat = max(vmax, v) if amsgrad else v       (vmax kept in state)
         p = p - lr / (1 - beta1**t) * m / (sqrt(vhat) / sqrt(1 - beta2**t) + eps)
+
+    decoupled_weight_decay=True is AdamW. foreach, capturable, differentiable and fused pick among torch's
+    implementations of the same equations; they are kept in the param groups (as torch does) and otherwise ignored.
     """
-    decoupled = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
-                 maximize=False):
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if eps < 0.0:
@@ -30,7 +33,10 @@ class Adam(Optimizer):
         if weight_decay < 0.0:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize))
+                                      amsgrad=amsgrad, maximize=maximize, foreach=foreach, capturable=capturable,
+                                      differentiable=differentiable, fused=fused,
+                                      decoupled_weight_decay=decoupled_weight_decay))
+        _check_fused(fused, foreach, differentiable)
 
     def _update(self, p, grad, state, group):
         if not state:
@@ -45,14 +51,15 @@ class Adam(Optimizer):
         m, v = state["exp_avg"].reshape(-1), state["exp_avg_sq"].reshape(-1)
         vmax = state["max_exp_avg_sq"].reshape(-1) if group["amsgrad"] else v
         _optim.adam_update(flat, _flat_like(grad, p._data), m, v, vmax, group["lr"], beta1, beta2,
-                           group["eps"], group["weight_decay"], self.decoupled, group["amsgrad"],
+                           group["eps"], group["weight_decay"], group["decoupled_weight_decay"], group["amsgrad"],
                            group["maximize"], state["step"], threads_for(flat.size))
 
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (default 1e-2): p *= 1 - lr * weight_decay before the step."""
-    decoupled = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
-                 maximize=False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)

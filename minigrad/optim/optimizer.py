@@ -11,6 +11,36 @@ def _flat_like(grad, param):
     return np.ascontiguousarray(grad, dtype=param.dtype).reshape(-1)
 
 
+def _signed_decayed_grad(param, grad, weight_decay, maximize):
+    """torch's `g = -grad if maximize else grad; g = g + weight_decay * p` for the NumPy-written optimizers.
+    May return `grad` itself: callers only ever write into their own buffers, never into g."""
+    g = np.asarray(grad, dtype=param.dtype)
+    if maximize:
+        g = np.negative(g)
+    if weight_decay != 0:
+        decay = np.multiply(param, weight_decay)
+        decay += g
+        g = decay
+    return g
+
+
+def _check_nonnegative(checks):
+    """torch's argument checks, in its order: `if not 0.0 <= x: raise ValueError(f"Invalid {what}: {x}")`
+    (NaN fails too)."""
+    for what, x in checks.items():
+        if not 0.0 <= x:
+            raise ValueError(f"Invalid {what}: {x}")
+
+
+def _check_fused(fused, foreach, differentiable):
+    """torch's checks on its implementation switches; minigrad has one implementation and ignores them."""
+    if fused:
+        if differentiable:
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
 class Optimizer:
     def __init__(self, params, defaults):
         self.defaults = defaults

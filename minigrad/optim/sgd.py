@@ -3,7 +3,7 @@ import numpy as np
 
 from .._C import optim as _optim
 from .._parallel import threads_for
-from .optimizer import Optimizer, _flat_like
+from .optimizer import Optimizer, _check_fused, _flat_like
 
 
 class SGD(Optimizer):
@@ -16,10 +16,13 @@ class SGD(Optimizer):
                   else momentum * buf + (1 - dampening) * g
             g = g + momentum * buf if nesterov else buf
         p = p - lr * g
+
+    foreach, differentiable and fused pick among torch's implementations of the same equations; they are
+    kept in the param groups (as torch does) and otherwise ignored.
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
-                 maximize=False):
+                 maximize=False, foreach=None, differentiable=False, fused=None):
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
@@ -29,7 +32,9 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
+                                      weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
+                                      foreach=foreach, differentiable=differentiable, fused=fused))
+        _check_fused(fused, foreach, differentiable)
 
     @staticmethod
     def _update(p, grad, state, group):

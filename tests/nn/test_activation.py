@@ -8,6 +8,7 @@ import pytest
 import minigrad
 import minigrad.nn as nn
 import minigrad.nn.functional as F
+import reference_nn as RN
 from helpers import check_op, check_raises, needs_torch, torch
 
 SHAPES = [(), (7,), (3, 5), (2, 3, 4, 5)]
@@ -18,26 +19,26 @@ def _t(values, dtype=np.float32, requires_grad=True):
     return minigrad.tensor(np.asarray(values, dtype=dtype), requires_grad=requires_grad)
 
 
-# ***** torch parity *****
+# ***** parity with the NumPy reference, and with torch when installed *****
 
-@needs_torch
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("name,kwargs", [("sigmoid", {}), ("tanh", {}), ("relu", {}), ("leaky_relu", {}),
                                          ("leaky_relu", {"negative_slope": -0.5}), ("rrelu", {})])
 def test_parity(name, kwargs, shape, dtype):
     tol = dict(atol=1e-6, rtol=1e-5) if dtype == np.float32 else dict(atol=1e-12, rtol=1e-12)
     check_op([shape], lambda x: getattr(torch.nn.functional, name)(x, **kwargs),
-             lambda x: getattr(F, name)(x, **kwargs), dtype=dtype, low=-4, high=4,
+             lambda x: getattr(F, name)(x, **kwargs), ref=lambda x: getattr(RN, name)(x, **kwargs),
+             dtype=dtype, low=-4, high=4,
              grad_atol=tol["atol"] * 10, grad_rtol=tol["rtol"] * 10, **tol)
 
 
-@needs_torch
 @pytest.mark.parametrize("shape,num", [((), 1), ((6,), 1), ((2, 3, 4, 4), 1), ((2, 3, 4, 4), 3), ((5, 4), 4),
                                        ((3, 2, 2), 2)])
 def test_prelu_parity(shape, num, dtype):
     w = np.random.default_rng(1).uniform(0.1, 0.4, num).astype(dtype)
     tol = 1e-5 if dtype == np.float32 else 1e-12
-    check_op([shape, (num,)], torch.nn.functional.prelu, F.prelu, dtype=dtype, grad_rtol=tol,
+    check_op([shape, (num,)], lambda x, w: torch.nn.functional.prelu(x, w), F.prelu, ref=RN.prelu,
+             dtype=dtype, grad_rtol=tol,
              vals=[np.random.default_rng(2).uniform(-2, 2, shape), w])
 
 

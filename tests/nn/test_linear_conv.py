@@ -9,6 +9,7 @@ import minigrad
 import minigrad.nn as nn
 import minigrad.nn.functional as F
 import reference_gemm as R
+import reference_nn as RN
 from helpers import HAVE_TORCH, check_op, check_raises, needs_torch, torch
 
 TF = torch.nn.functional if HAVE_TORCH else None
@@ -25,12 +26,11 @@ MATMUL_SHAPES = [((5,), (5,)), ((5,), (5, 3)), ((4, 5), (5,)), ((4, 5), (5, 3)),
                  ((2, 1, 4, 5), (3, 5, 2)), ((5,), (2, 5, 3)), ((2, 4, 5), (5,)), ((17, 255), (255, 9))]
 
 
-@needs_torch
 @pytest.mark.parametrize("sa,sb", MATMUL_SHAPES, ids=lambda s: "x".join(map(str, s)))
-def test_matmul_matches_torch(sa, sb, dtype):
+def test_matmul_matches_reference_and_torch(sa, sb, dtype):
     tol = dict(atol=1e-5, rtol=1e-5, grad_atol=1e-4, grad_rtol=1e-4) if dtype == np.float32 else \
         dict(atol=1e-12, rtol=1e-12, grad_atol=1e-12, grad_rtol=1e-12)
-    check_op([sa, sb], torch.matmul, lambda a, b: a @ b, dtype=dtype, **tol)
+    check_op([sa, sb], lambda a, b: torch.matmul(a, b), lambda a, b: a @ b, ref=RN.matmul, dtype=dtype, **tol)
 
 
 @needs_torch
@@ -71,15 +71,13 @@ def test_matmul_bit_identical_at_1_and_2_threads():
 
 # ***** Linear *****
 
-@needs_torch
 @pytest.mark.parametrize("shape", [(4,), (2, 4), (2, 5, 4), (0, 4)])
 @pytest.mark.parametrize("bias", [True, False])
-def test_linear_matches_torch(shape, bias, dtype):
+def test_linear_matches_reference_and_torch(shape, bias, dtype):
     tol = dict(atol=1e-5, rtol=1e-5, grad_atol=1e-4, grad_rtol=1e-4) if dtype == np.float32 else \
         dict(atol=1e-12, rtol=1e-12, grad_atol=1e-12, grad_rtol=1e-12)
     shapes = [shape, (3, 4)] + ([(3,)] if bias else [])
-    check_op(shapes, lambda x, w, b=None: (TF if isinstance(x, torch.Tensor) else F).linear(x, w, b),
-             dtype=dtype, **tol)
+    check_op(shapes, lambda x, w, b=None: TF.linear(x, w, b), F.linear, ref=RN.linear, dtype=dtype, **tol)
 
 
 @needs_torch
@@ -165,18 +163,18 @@ CONV_CASES = [  # (N, C, H, W), O, kernel, stride, padding, dilation, groups
 ]
 
 
-@needs_torch
 @pytest.mark.parametrize("case", CONV_CASES, ids=lambda c: str(c))
 @pytest.mark.parametrize("bias", [True, False])
-def test_conv2d_matches_torch(case, bias, dtype):
+def test_conv2d_matches_reference_and_torch(case, bias, dtype):
     xs, O, k, s, p, d, g = case
     kh, kw = (k, k) if isinstance(k, int) else k
     C = xs[-3]
     shapes = [xs, (O, C // g, kh, kw)] + ([(O,)] if bias else [])
     tol = dict(atol=1e-5, rtol=1e-5, grad_atol=1e-4, grad_rtol=1e-4) if dtype == np.float32 else \
         dict(atol=1e-12, rtol=1e-12, grad_atol=1e-12, grad_rtol=1e-12)
-    check_op(shapes, lambda x, w, b=None: (TF if isinstance(x, torch.Tensor) else F).conv2d(x, w, b, s, p, d, g),
-             dtype=dtype, **tol)
+    check_op(shapes, lambda x, w, b=None: TF.conv2d(x, w, b, s, p, d, g),
+             lambda x, w, b=None: F.conv2d(x, w, b, s, p, d, g),
+             ref=lambda x, w, b=None: RN.conv2d(x, w, b, s, p, d, g), dtype=dtype, **tol)
 
 
 def test_conv2d_matches_loop_reference():

@@ -9,6 +9,7 @@ import pytest
 import minigrad
 import minigrad.nn as mnn
 import minigrad.nn.functional as MF
+import reference_nn as RN
 from helpers import HAVE_TORCH, check_op, needs_torch, torch
 
 if HAVE_TORCH:
@@ -102,14 +103,14 @@ P = [  # id, input (array or shape), case(nn, F, x)
 ]
 
 
-@needs_torch
 @pytest.mark.parametrize("name,x,case", P, ids=[p[0] for p in P])
-def test_parity_with_torch(name, x, case, dtype):
+def test_parity_with_reference_and_torch(name, x, case, dtype):
+    """reference_nn runs the case through tests/reference_pool.py (written from SPEC, not torch)."""
     torch_fn, mg_fn = both(case)
     kw = dict(vals=[x]) if isinstance(x, np.ndarray) else {}
     shapes = [x.shape if isinstance(x, np.ndarray) else x]
     # float32 avg sums match torch's order; tolerances only cover float32 gradient sums
-    check_op(shapes, torch_fn, mg_fn, dtype=dtype, **kw)
+    check_op(shapes, torch_fn, mg_fn, ref=lambda x: case(RN, RN, x), dtype=dtype, **kw)
 
 
 def test_spec_values():

@@ -57,7 +57,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean", la
     """Negative log-likelihood of class indices `target` (int64) under log-probabilities `input`."""
     _check_reduction(reduction)
     if not isinstance(target, Tensor):
-        target = Tensor(target)
+        target = Tensor._wrap(np.asarray(target))
     if target.dtype.kind not in "iu":
         raise RuntimeError(f"expected scalar type Long but found {_dtype_word(target.dtype)}")
     if target.dtype not in (np.int64, np.uint8):
@@ -92,7 +92,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     `target` of input's shape means class probabilities."""
     _check_reduction(reduction)
     if not isinstance(target, Tensor):
-        target = Tensor(target)
+        target = Tensor._wrap(np.asarray(target))
     class_dim = 0 if input.ndim == 1 else 1
     lp = log_softmax(input, class_dim)
     if target.dtype.kind == "f":

@@ -3,7 +3,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ...tensor import Tensor
+from ... import _dtype
+from ...tensor import Tensor, _parse_to
 from ..parameter import Parameter
 
 
@@ -145,6 +146,40 @@ class Module:
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
+
+    # ***** device and dtype: the CPU is the only device; dtypes change in place *****
+    def to(self, *args, **kwargs):
+        """to(device) / to(dtype) / to(device, dtype) / to(tensor): floating point parameters and
+        buffers take the dtype in place (the Parameter objects stay, so optimizers built before
+        keep working); returns self."""
+        dtype, _ = _parse_to(args, kwargs)
+        if dtype is not None:
+            if dtype.kind != "f":
+                raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                                f"dtype={_dtype.from_numpy_dtype(dtype)}")
+            for m in self.modules():
+                for t in list(m._parameters.values()) + list(m._buffers.values()):
+                    if t is not None and t._data.dtype.kind == "f" and t._data.dtype != dtype:
+                        t._data = t._data.astype(dtype)
+                        if t.grad is not None:
+                            t.grad._data = t.grad._data.astype(dtype)
+        return self
+
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None):
+        raise RuntimeError("minigrad runs on the CPU only: there is no CUDA device "
+                           "(minigrad.cuda.is_available() is False)")
+
+    def float(self):
+        return self.to(_dtype.float32)
+
+    def double(self):
+        return self.to(_dtype.float64)
+
+    def half(self):
+        return self.to(_dtype.float16)
 
     # ***** calling *****
     def forward(self, *args, **kwargs):

@@ -1,0 +1,4 @@
+"""torch.utils's counterpart: `minigrad.utils.data` (datasets, samplers, DataLoader)."""
+from . import data
+
+__all__ = ["data"]
