@@ -14,6 +14,7 @@ from .autograd import engine, grad_mode
 from .ops.reduce import normalize_dims
 
 _FLOATS = (np.float32, np.float64)
+_COMPARABLE = (float, int, np.generic, np.ndarray)   # and Tensor, added below the class
 
 
 def _dtype_name(dt):
@@ -280,91 +281,53 @@ class Tensor:
     def _version_number(self):
         return self._version[0]
 
-    # ***** arithmetic *****
-    def _operand(self, other):
-        """Match `other` to self for a binary op: scalars and arrays take self's dtype; mixing
-        float32 and float64 tensors is an error (no silent upcast of a whole network)."""
-        if isinstance(other, Tensor):
-            a, b = self._data.dtype, other._data.dtype
-            if a != b and a.kind == "f" and b.kind == "f":
-                raise RuntimeError(f"expected both operands to have the same dtype, but got {_dtype_name(a)} "
-                                   f"and {_dtype_name(b)} (convert one with .float() or .double())")
-            if a.kind == "f" and b.kind != "f":
-                return Tensor._wrap(other._data.astype(a))
-            return other
-        if self._data.dtype.kind == "f":
-            return np.asarray(other, dtype=self._data.dtype)
-        arr = np.asarray(other)
-        # an int tensor meets a Python float: the result takes the default dtype, as in torch
-        if arr.dtype.kind == "f" and not isinstance(other, np.ndarray):
-            return arr.astype(_dtype.get_default_dtype().dtype)
-        return arr
-
-    def _binary(self, fn, other, reflected=False):
-        other = self._operand(other)
-        o_dtype = other._data.dtype if isinstance(other, Tensor) else other.dtype
-        if o_dtype.kind == "f" and self._data.dtype.kind != "f":
-            self_ = Tensor._wrap(self._data.astype(o_dtype))
-        else:
-            self_ = self
-        try:
-            return fn.apply(other, self_) if reflected else fn.apply(self_, other)
-        except ValueError as exc:
-            a, b = (np.shape(other), self._data.shape) if reflected else (self._data.shape, np.shape(other))
-            raise RuntimeError(f"The size of tensor a {a} must match the size of tensor b {b}: shapes "
-                               f"cannot be broadcast together ({exc})") from None
-
-    def __add__(self, o): return self._binary(ops.Add, o)
-    def __radd__(self, o): return self._binary(ops.Add, o, True)
-    def __sub__(self, o): return self._binary(ops.Sub, o)
-    def __rsub__(self, o): return self._binary(ops.Sub, o, True)
-    def __mul__(self, o): return self._binary(ops.Mul, o)
-    def __rmul__(self, o): return self._binary(ops.Mul, o, True)
-    def __truediv__(self, o): return self._binary(ops.Div, o)
-    def __rtruediv__(self, o): return self._binary(ops.Div, o, True)
-    def __pow__(self, o): return self._binary(ops.Pow, o)
-    def __rpow__(self, o): return self._binary(ops.Pow, o, True)
-    def __neg__(self): return ops.Neg.apply(self)
+    # ***** operators: each calls its one definition in minigrad/api (pointwise, comparison) *****
+    def __add__(self, o): return self.add(o)
+    def __radd__(self, o): return Tensor.add(o, self)
+    def __sub__(self, o): return self.sub(o)
+    def __rsub__(self, o): return Tensor.sub(o, self)
+    def __mul__(self, o): return self.mul(o)
+    def __rmul__(self, o): return Tensor.mul(o, self)
+    def __truediv__(self, o): return self.div(o)
+    def __rtruediv__(self, o): return Tensor.div(o, self)
+    def __floordiv__(self, o): return self.floor_divide(o)
+    def __rfloordiv__(self, o): return Tensor.floor_divide(o, self)
+    def __mod__(self, o): return self.remainder(o)
+    def __rmod__(self, o): return Tensor.remainder(o, self)
+    def __pow__(self, o): return self.pow(o)
+    def __rpow__(self, o): return Tensor.pow(o, self)
+    def __neg__(self): return self.neg()
+    def __pos__(self): return self.positive()
+    def __abs__(self): return self.abs()
     def __matmul__(self, o): return Tensor.matmul(self, o)    # minigrad/api/linalg.py
     def __rmatmul__(self, o): return Tensor.matmul(o, self)
+    def __invert__(self):
+        if self._data.dtype.kind == "f":
+            raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+        return self.bitwise_not()
 
-    add = __add__
-    sub = __sub__
-    mul = __mul__
-    div = __truediv__
-    pow = __pow__
-    neg = __neg__
+    def __and__(self, o): return self.bitwise_and(o)
+    def __rand__(self, o): return self.bitwise_and(o)
+    def __or__(self, o): return self.bitwise_or(o)
+    def __ror__(self, o): return self.bitwise_or(o)
+    def __xor__(self, o): return self.bitwise_xor(o)
+    def __rxor__(self, o): return self.bitwise_xor(o)
+    def __iadd__(self, o): return self.add_(o)
+    def __isub__(self, o): return self.sub_(o)
+    def __imul__(self, o): return self.mul_(o)
+    def __itruediv__(self, o): return self.div_(o)
+
+    # comparisons give bool tensors; anything not comparable (None, a string) gives NotImplemented,
+    # so `t == None` is False, as in torch
+    def __eq__(self, o): return self.eq(o) if isinstance(o, _COMPARABLE) else NotImplemented
+    def __ne__(self, o): return self.ne(o) if isinstance(o, _COMPARABLE) else NotImplemented
+    def __lt__(self, o): return self.lt(o) if isinstance(o, _COMPARABLE) else NotImplemented
+    def __le__(self, o): return self.le(o) if isinstance(o, _COMPARABLE) else NotImplemented
+    def __gt__(self, o): return self.gt(o) if isinstance(o, _COMPARABLE) else NotImplemented
+    def __ge__(self, o): return self.ge(o) if isinstance(o, _COMPARABLE) else NotImplemented
+    __hash__ = object.__hash__
 
     def clone(self, *, memory_format=None): return ops.Clone.apply(self)
-
-    def clamp(self, min=None, max=None):
-        if min is None and max is None:
-            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-        return ops.Clamp.apply(self, min=min, max=max)
-
-    clip = clamp
-
-    # ***** comparisons: plain bool tensors, never part of a graph *****
-    def _compare(self, ufunc, other):
-        other = other._data if isinstance(other, Tensor) else other
-        return Tensor._wrap(ufunc(self._data, other))
-
-    def __eq__(self, o): return self._compare(np.equal, o)
-    def __ne__(self, o): return self._compare(np.not_equal, o)
-    def __lt__(self, o): return self._compare(np.less, o)
-    def __le__(self, o): return self._compare(np.less_equal, o)
-    def __gt__(self, o): return self._compare(np.greater, o)
-    def __ge__(self, o): return self._compare(np.greater_equal, o)
-    __hash__ = object.__hash__
-    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
-
-    # ***** in-place ops: bump the version; guarded by autograd (Function.apply_) *****
-    def add_(self, other): return ops.Add.apply_(self, self._operand(other))
-    def sub_(self, other): return ops.Sub.apply_(self, self._operand(other))
-    def mul_(self, other): return ops.Mul.apply_(self, self._operand(other))
-    def div_(self, other): return ops.Div.apply_(self, self._operand(other))
-    def clamp_(self, min=None, max=None): return ops.Clamp.apply_(self, min=min, max=max)
-    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
 
     def _write(self, fn):
         """Overwrite data with no autograd (init, zero_, fill_): only allowed where torch allows it."""
@@ -389,6 +352,9 @@ class Tensor:
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
+
+
+_COMPARABLE += (Tensor,)
 
 
 class _GradRetainer:

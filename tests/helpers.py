@@ -119,3 +119,13 @@ def check_kernel(kernel, reference, *arrays, rtol=None, atol=0.0):
         else:
             rtol_i = rtol or 0
         _compare(f"kernel output {i}", g, w, atol, rtol_i)
+
+
+def check_raises_both(fn, exc, match=None):
+    """fn(lib) raises `exc` with lib = minigrad (its message matching `match`) and, when
+    installed, with lib = torch: the same call written once for both libraries."""
+    with pytest.raises(exc, match=match):
+        fn(minigrad)
+    if HAVE_TORCH:
+        with pytest.raises(exc):
+            fn(torch)

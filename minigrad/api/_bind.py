@@ -11,7 +11,7 @@ function's (`x.reshape(2, 3)` vs `minigrad.reshape(x, (2, 3))`), `method=False` 
 that calls the function, next to it.
 """
 from ..autograd.grad_mode import state as _mode
-from ..tensor import Tensor
+from ..tensor import Tensor, _dtype_name
 
 # name -> function, copied into the `minigrad` namespace by minigrad/__init__.py
 FUNCTIONS = {}
@@ -76,7 +76,7 @@ def _write(tensor, out):
                            f"{list(value.shape)}")
     if value.dtype.kind == "f" and tensor._data.dtype.kind in "biu":
         raise RuntimeError(f"result type Float can't be cast to the desired output type "
-                           f"{tensor._data.dtype.name.capitalize()}")
+                           f"{_dtype_name(tensor._data.dtype)}")
     if value is not tensor._data:
         tensor._data[...] = value
     tensor._version[0] += 1

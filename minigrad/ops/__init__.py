@@ -7,3 +7,4 @@ from .indexing import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .regularization import *  # noqa: F401,F403
+from .pointwise_math import *  # noqa: F401,F403

@@ -1,9 +1,10 @@
-"""Element-wise arithmetic with NumPy broadcasting; backward undoes the broadcast."""
+"""Element-wise arithmetic with NumPy broadcasting; backward undoes the broadcast.
+(exp, log, sqrt and the other one-line derivatives: pointwise_math.py.)"""
 import numpy as np
 
 from ..autograd.function import ArrayFunction
 
-__all__ = ["unbroadcast", "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Exp", "Log", "Sqrt", "Abs",
+__all__ = ["unbroadcast", "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Abs",
            "Clamp", "Cast", "Clone"]
 
 
@@ -107,44 +108,6 @@ class Neg(ArrayFunction):
         return -g
 
 
-class Exp(ArrayFunction):
-    @staticmethod
-    def forward(ctx, x):
-        out = np.exp(x)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        out, = ctx.saved_tensors
-        return g * out
-
-
-class Log(ArrayFunction):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.log(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        x, = ctx.saved_tensors
-        return g / x
-
-
-class Sqrt(ArrayFunction):
-    @staticmethod
-    def forward(ctx, x):
-        out = np.sqrt(x)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        out, = ctx.saved_tensors
-        return g / (2 * out)
-
-
 class Abs(ArrayFunction):
     @staticmethod
     def forward(ctx, x):
@@ -158,23 +121,32 @@ class Abs(ArrayFunction):
 
 
 class Clamp(ArrayFunction):
+    """min(max(x, lo), hi); lo and hi are None, numbers, or arrays (tensor bounds get gradients too)."""
     @staticmethod
-    def forward(ctx, x, min=None, max=None):
-        ctx.save_for_backward(x)
-        ctx.bounds = (min, max)
-        return np.clip(x, min, max)
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x, lo, hi)
+        return np.clip(x, lo, hi)   # NOTE: where lo > hi the result is hi, as torch
 
     @staticmethod
     def backward(ctx, g):
-        x, = ctx.saved_tensors
-        lo, hi = ctx.bounds
-        # NOTE: the gradient passes where min <= x <= max, boundaries included (torch's rule)
-        mask = np.ones(x.shape, dtype=bool)
+        x, lo, hi = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        # NOTE: the gradient passes where lo <= x <= hi, boundaries included (torch's rule); a
+        # tensor bound gets it where it is the one that won (for lo: x < lo and lo < hi).
+        passes = True
         if lo is not None:
-            mask &= x >= lo
+            passes = passes & (x >= lo)
         if hi is not None:
-            mask &= x <= hi
-        return g * mask
+            passes = passes & (x <= hi)
+        gx = unbroadcast(np.where(passes, g, 0), x.shape) if need[0] else None
+        glo = ghi = None
+        if need[1]:
+            won = (x < lo) if hi is None else (x < lo) & (lo < hi)
+            glo = unbroadcast(np.where(won, g, 0), np.shape(lo))
+        if need[2]:
+            won = (x > hi) if lo is None else (x > hi) | (hi < lo)
+            ghi = unbroadcast(np.where(won, g, 0), np.shape(hi))
+        return gx, glo, ghi
 
 
 class Cast(ArrayFunction):
