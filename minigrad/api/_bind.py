@@ -43,6 +43,7 @@ def _inplace_method(fn, name):
     def inplace(self, *args, **kwargs):
         return apply_inplace(self, fn, *args, **kwargs)
     inplace.__name__ = inplace.__qualname__ = name
+    inplace.__wrapped__ = fn   # inspect.signature shows fn's parameters, torch's names
     inplace.__doc__ = f"In-place version of {fn.__name__}: overwrites self and returns it."
     return inplace
 

@@ -134,10 +134,10 @@ def argsort(input, dim=-1, descending=False, stable=False):
 
 
 @op()
-def topk(input, k, dim=-1, largest=True, sorted=True):
-    """The k largest (or smallest) along dim as (values, indices), always in sorted order (torch
-    leaves the order open for sorted=False). Ties go to the lower index."""
-    d = _dim(dim, input.ndim)
+def topk(input, k, dim=None, largest=True, sorted=True):
+    """The k largest (or smallest) along dim (default: the last) as (values, indices), always in
+    sorted order (torch leaves the order open for sorted=False). Ties go to the lower index."""
+    d = _dim(-1 if dim is None else dim, input.ndim)
     if not 0 <= k <= (input.shape[d] if input.ndim else 1):
         raise RuntimeError("selected index k out of range")
     if input.ndim == 0:

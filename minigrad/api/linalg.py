@@ -118,11 +118,11 @@ def bmm(input, mat2):
 
 
 @op()
-def dot(input, other):
-    if input.ndim != 1 or other.ndim != 1:
-        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
-    _dot_checks(input, other)
-    return ops.MatMul.apply(input, other)
+def dot(input, tensor):
+    if input.ndim != 1 or tensor.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {tensor.ndim}D tensors")
+    _dot_checks(input, tensor)
+    return ops.MatMul.apply(input, tensor)
 
 
 @op()

@@ -172,13 +172,13 @@ def _amax_amin(name, fn, input, dim, keepdim):
 
 
 @op()
-def amax(input, dim=(), keepdim=False):
+def amax(input, dim=None, keepdim=False):
     """The largest value over `dim`; ties share the gradient evenly (max(dim) gives it to one)."""
     return _amax_amin("amax", ops.Amax, input, dim, keepdim)
 
 
 @op()
-def amin(input, dim=(), keepdim=False):
+def amin(input, dim=None, keepdim=False):
     return _amax_amin("amin", ops.Amin, input, dim, keepdim)
 
 
