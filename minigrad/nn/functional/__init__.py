@@ -6,3 +6,4 @@ from ._regularization import *  # noqa: F401,F403
 from ._activation import *  # noqa: F401,F403
 from ._pooling import *  # noqa: F401,F403
 from ._linear import *  # noqa: F401,F403
+from ._activation_np import *  # noqa: F401,F403
