@@ -7,3 +7,4 @@ from ._activation import *  # noqa: F401,F403
 from ._pooling import *  # noqa: F401,F403
 from ._linear import *  # noqa: F401,F403
 from ._activation_np import *  # noqa: F401,F403
+from ._loss_np import *  # noqa: F401,F403
