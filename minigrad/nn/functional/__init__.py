@@ -8,3 +8,4 @@ from ._pooling import *  # noqa: F401,F403
 from ._linear import *  # noqa: F401,F403
 from ._activation_np import *  # noqa: F401,F403
 from ._loss_np import *  # noqa: F401,F403
+from ._normalization import *  # noqa: F401,F403
