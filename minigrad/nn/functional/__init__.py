@@ -10,3 +10,4 @@ from ._activation_np import *  # noqa: F401,F403
 from ._loss_np import *  # noqa: F401,F403
 from ._normalization import *  # noqa: F401,F403
 from ._pooling_np import *  # noqa: F401,F403
+from ._pad import *  # noqa: F401,F403
