@@ -11,3 +11,4 @@ from ._loss_np import *  # noqa: F401,F403
 from ._normalization import *  # noqa: F401,F403
 from ._pooling_np import *  # noqa: F401,F403
 from ._pad import *  # noqa: F401,F403
+from ._conv import *  # noqa: F401,F403
