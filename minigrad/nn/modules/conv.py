@@ -16,7 +16,7 @@ _PADDING_MODES = "{'zeros', 'reflect', 'circular', 'replicate'}"
 
 class Conv2d(Module):
     """Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-    bias=True, padding_mode='zeros', dtype=None).
+    bias=True, padding_mode='zeros', device=None, dtype=None) (device: CPU only, ignored).
 
     Input (N, C_in, H, W) or (C_in, H, W) -> (N, C_out, OH, OW),
     OH = floor((H + 2·padding − dilation·(kernel − 1) − 1)/stride) + 1. weight (C_out, C_in/groups,
@@ -25,7 +25,7 @@ class Conv2d(Module):
     'circular' pads the input with that mode first and then convolves without padding (as torch)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, padding_mode="zeros", dtype=None):
+                 bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__()
         _check_channels(in_channels, out_channels, groups, padding_mode)
         kernel_size = _conv_pair(kernel_size, "kernel_size")

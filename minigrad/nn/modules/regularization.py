@@ -65,10 +65,10 @@ class _BatchNorm(Module):
     def _check_input_dim(self, input):
         raise NotImplementedError
 
-    def forward(self, x):
-        self._check_input_dim(x)
-        if self.running_mean is not None and x.shape[1] != self.num_features:
-            raise RuntimeError(f"running_mean should contain {x.shape[1]} elements not {self.num_features}")
+    def forward(self, input):
+        self._check_input_dim(input)
+        if self.running_mean is not None and input.shape[1] != self.num_features:
+            raise RuntimeError(f"running_mean should contain {input.shape[1]} elements not {self.num_features}")
         momentum = self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked._data[...] += 1
@@ -76,7 +76,7 @@ class _BatchNorm(Module):
                 momentum = 1.0 / float(self.num_batches_tracked._data)
         # batch statistics in training, or whenever there are no running ones to use
         use_batch = self.training or self.running_mean is None
-        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+        return F.batch_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
                             use_batch, momentum, self.eps)
 
     def extra_repr(self):
