@@ -46,21 +46,23 @@ class GELU(ArrayFunction):
     approximate='tanh': y = x/2 (1 + tanh(√(2/π) (x + 0.044715 x³))), torch's derivative."""
     @staticmethod
     def forward(ctx, x, approximate):
-        ctx.save_for_backward(x)
         ctx.approximate = approximate
         if approximate == "tanh":
-            return (0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + _KAPPA * x ** 3)))).astype(x.dtype, copy=False)
-        return (0.5 * x * (1 + erf(x * (1 / math.sqrt(2))))).astype(x.dtype, copy=False)
+            ctx.save_for_backward(x)
+            return (0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + _KAPPA * x * x * x)))).astype(x.dtype, copy=False)
+        # Φ(x) is kept for backward: erf is the expensive part (see _erf)
+        ctx.cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
+        ctx.save_for_backward(x)
+        return (x * ctx.cdf).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
         x, = ctx.saved_tensors
         if ctx.approximate == "tanh":
-            t = np.tanh(_SQRT_2_OVER_PI * (x + _KAPPA * x ** 3))
+            t = np.tanh(_SQRT_2_OVER_PI * (x + _KAPPA * x * x * x))
             d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * _KAPPA * x * x)
         else:
-            cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
-            d = cdf + x * np.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+            d = ctx.cdf + x * np.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
         return (g * d).astype(x.dtype, copy=False)
 
 

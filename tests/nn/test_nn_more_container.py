@@ -97,3 +97,20 @@ def test_unflatten():
             torch.nn.Unflatten(1, (3, 4))(torch.zeros(3, 10))
         with pytest.raises(TypeError):
             torch.nn.Unflatten(1, (2.0, 5))
+
+
+def _module_lists(lib):
+    nn = lib.nn
+    return [nn.ModuleList(), nn.ModuleList([nn.Linear(2, 2) for _ in range(3)] + [nn.ReLU(), nn.ReLU(), nn.Tanh()]),
+            nn.ModuleList([nn.Sequential(nn.Linear(1, 1), nn.ReLU()) for _ in range(2)])]
+
+
+def test_modulelist_repr_compresses_runs():
+    empty, mixed, nested = _module_lists(minigrad)
+    assert repr(empty) == "ModuleList()"
+    assert repr(mixed).splitlines() == ["ModuleList(", "  (0-2): 3 x Linear(in_features=2, out_features=2, bias=True)",
+                                        "  (3-4): 2 x ReLU()", "  (5): Tanh()", ")"]
+    assert "(0-1): 2 x Sequential(\n    (0): Linear" in repr(nested)
+    if torch is not None:
+        for ours, theirs in zip((empty, mixed, nested), _module_lists(torch)):
+            assert repr(ours) == repr(theirs)
