@@ -102,4 +102,4 @@ def test_batchnorm_errors():
     with pytest.raises(RuntimeError, match="running_mean should contain 4 elements not 3"):
         bn(minigrad.ones(2, 4, 2, 2))
     assert bn(minigrad.ones(0, 3, 2, 2)).shape == (0, 3, 2, 2)   # N=0 is allowed, as in torch
-    assert repr(bn) == "BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"
+    assert repr(bn) == "BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)"

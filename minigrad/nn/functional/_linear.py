@@ -68,6 +68,29 @@ def _conv_pair(value, name):
     return (int(value), int(value))
 
 
+def check_conv_operands(input, weight, fn, dims, weight_layout):
+    """Tensor checks shared by the conv functions: a (batched or not) input, a (dims+2)-D weight."""
+    _tensor(input, "input", fn)
+    _tensor(weight, "weight", fn)
+    if input.ndim not in (dims + 1, dims + 2):
+        raise RuntimeError(f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input to {fn}, but got input "
+                           f"of size: {list(input.shape)}")
+    if weight.ndim != dims + 2:
+        raise RuntimeError(f"{fn}: expected a {dims + 2}-D weight {weight_layout}, got size {list(weight.shape)}")
+
+
+def check_conv_geometry(stride, pads, dilation, groups):
+    """torch's checks (order and messages) on stride, padding, dilation and groups."""
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(p < 0 for p in pads):
+        raise RuntimeError("negative padding is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError(f"dilation should be greater than zero, but got {list(dilation)}")
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+
+
 def same_padding(kernel, dilation):
     """'same': total d(k-1) per dim, left = total // 2, the extra one on the right (torch)."""
     out = []
@@ -80,14 +103,7 @@ def same_padding(kernel, dilation):
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D cross-correlation, torch.nn.functional.conv2d: input (N, C, H, W) or (C, H, W),
     weight (O, C/groups, kH, kW), padding an int, a pair, 'valid' or 'same' (zeros)."""
-    _tensor(input, "input", "conv2d")
-    _tensor(weight, "weight", "conv2d")
-    if input.ndim not in (3, 4):
-        raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: "
-                           f"{list(input.shape)}")
-    if weight.ndim != 4:
-        raise RuntimeError(f"conv2d: expected a 4-D weight (out_channels, in_channels/groups, kH, kW), got size "
-                           f"{list(weight.shape)}")
+    check_conv_operands(input, weight, "conv2d", 2, "(out_channels, in_channels/groups, kH, kW)")
     stride = _conv_pair(stride, "stride")
     dilation = _conv_pair(dilation, "dilation")
     if isinstance(padding, str):
@@ -103,14 +119,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     x = input.unsqueeze(0) if unbatched else input
     N, C, H, W = x.shape
     O, Cg, kh, kw = weight.shape
-    if any(s <= 0 for s in stride):
-        raise RuntimeError("non-positive stride is not supported")
-    if pads is not None and any(p < 0 for p in pads):
-        raise RuntimeError("negative padding is not supported")
-    if any(d <= 0 for d in dilation):
-        raise RuntimeError(f"dilation should be greater than zero, but got {list(dilation)}")
-    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups <= 0:
-        raise RuntimeError("non-positive groups is not supported")
+    check_conv_geometry(stride, pads or (), dilation, groups)
     if kh <= 0 or kw <= 0:
         raise RuntimeError(f"kernel size should be greater than zero, but got kernel_height: {kh} kernel_width: {kw}")
     if O % groups:

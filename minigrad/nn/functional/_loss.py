@@ -21,13 +21,18 @@ def _softmax_dim(input, dim, name):
     return normalize_dims(dim, input.ndim)[0] if input.ndim else 0
 
 
-def softmax(input, dim=None):
-    """exp(x) / sum(exp(x)) along dim, computed from x - max(x) so large logits cannot overflow."""
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """exp(x) / sum(exp(x)) along dim, computed from x - max(x) so large logits cannot overflow.
+    dtype: cast the input to it first (torch's way to get a float64 softmax of float32 logits)."""
+    if dtype is not None:
+        input = input.to(dtype)
     return ops.Softmax.apply(input, _softmax_dim(input, dim, "softmax"))
 
 
-def log_softmax(input, dim=None):
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """x - logsumexp(x) along dim, stable for large logits."""
+    if dtype is not None:
+        input = input.to(dtype)
     return ops.LogSoftmax.apply(input, _softmax_dim(input, dim, "log_softmax"))
 
 

@@ -6,3 +6,6 @@ from .activation import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
+from .normalization import *  # noqa: F401,F403
+from .sparse import *  # noqa: F401,F403
+from .upsampling import *  # noqa: F401,F403

@@ -42,10 +42,11 @@ def reset_weight_and_bias(weight, bias):
 
 
 class Linear(Module):
-    """Linear(in_features, out_features, bias=True, dtype=None): input (*, in_features) ->
+    """Linear(in_features, out_features, bias=True, device=None, dtype=None) (device: CPU only,
+    ignored): input (*, in_features) ->
     (*, out_features). weight (out, in) and bias (out,) start as U(−1/√in, 1/√in), as in torch."""
 
-    def __init__(self, in_features, out_features, bias=True, dtype=None):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features

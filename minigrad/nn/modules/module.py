@@ -18,6 +18,7 @@ class Module:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "training", True)
 
     # ***** registration *****
@@ -64,65 +65,148 @@ class Module:
         for store in (self._parameters, self._buffers, self._modules):
             if name in store:
                 del store[name]
+                self._non_persistent_buffers_set.discard(name)
                 return
         object.__delattr__(self, name)
 
+    def _check_name(self, name, kind, store, contains_hint=False):
+        """torch's checks on a name to register (its exception types and messages)."""
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string. Got {_typename(name)}")
+        if "." in name:
+            raise KeyError(f'{kind} name can\'t contain "."' + (f", got: {name}" if contains_hint else ""))
+        if name == "":
+            raise KeyError(f'{kind} name can\'t be empty string ""')
+        if hasattr(self, name) and name not in store:
+            raise KeyError(f"attribute '{name}' already exists")
+
     def register_parameter(self, name, param):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError("cannot assign parameter before Module.__init__() call")
+        self._check_name(name, "parameter", self._parameters)
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
+            raise TypeError(f"cannot assign '{_typename(param)}' object to parameter '{name}' "
                             "(minigrad.nn.Parameter or None required)")
         self._parameters[name] = param
 
-    def register_buffer(self, name, tensor):
+    def register_buffer(self, name, tensor, persistent=True):
+        """State saved with the module but not learned (BatchNorm's running stats); a
+        non-persistent buffer is left out of state_dict."""
+        if "_buffers" not in self.__dict__:
+            raise AttributeError("cannot assign buffer before Module.__init__() call")
+        self._check_name(name, "buffer", self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None required)")
+            raise TypeError(f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
+                            "(minigrad Tensor or None required)")
         self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
 
     def add_module(self, name, module):
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+            raise TypeError(f"{_typename(module)} is not a Module subclass")
+        self._check_name(name, "module", self._modules, contains_hint=True)
         self._modules[name] = module
 
-    # ***** traversal *****
-    def named_modules(self, prefix=""):
-        stack, seen = [(prefix, self)], set()
-        while stack:
-            name, m = stack.pop(0)
-            if id(m) in seen:
-                continue
-            seen.add(id(m))
-            yield name, m
-            stack[0:0] = [(f"{name}.{k}" if name else k, c) for k, c in m._modules.items() if c is not None]
+    register_module = add_module
 
-    def modules(self):
-        return (m for _, m in self.named_modules())
+    def get_submodule(self, target):
+        """The sub-module at a dotted path ("body.0"); "" is the module itself."""
+        mod = self
+        if target == "":
+            return mod
+        for item in target.split("."):
+            if not hasattr(mod, item):
+                raise AttributeError(f"{type(mod).__name__} has no attribute `{item}`")
+            mod = getattr(mod, item)
+            if not isinstance(mod, Module):
+                raise AttributeError(f"`{item}` is not an nn.Module")
+        return mod
 
-    def children(self):
-        return (m for m in self._modules.values() if m is not None)
+    def _get_attr(self, target):
+        """(owning module, attribute name, value) for a dotted path to a parameter or buffer."""
+        module_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(module_path)
+        if not hasattr(mod, name):
+            raise AttributeError(f"{type(mod).__name__} has no attribute `{name}`")
+        return mod, name, getattr(mod, name)
+
+    def get_parameter(self, target):
+        _, name, param = self._get_attr(target)
+        if not isinstance(param, Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return param
+
+    def get_buffer(self, target):
+        mod, name, buf = self._get_attr(target)
+        if name not in mod._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return buf
+
+    # ***** traversal (torch's order: pre-order, depth first, registration order) *****
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        if memo is None:
+            memo = set()
+        if self in memo:
+            return
+        if remove_duplicate:
+            memo.add(self)
+        yield prefix, self
+        for name, m in self._modules.items():
+            if m is not None:
+                yield from m.named_modules(memo, prefix + ("." if prefix else "") + name, remove_duplicate)
+
+    def modules(self, remove_duplicate=True):
+        for _, m in self.named_modules(remove_duplicate=remove_duplicate):
+            yield m
 
     def named_children(self):
-        return ((k, m) for k, m in self._modules.items() if m is not None)
+        memo = set()
+        for name, m in self._modules.items():
+            if m is not None and m not in memo:
+                memo.add(m)
+                yield name, m
 
-    def named_parameters(self, prefix="", recurse=True):
-        seen = set()
-        mods = self.named_modules(prefix) if recurse else [(prefix, self)]
+    def children(self):
+        for _, m in self.named_children():
+            yield m
+
+    def _named_members(self, store, prefix, recurse, remove_duplicate):
+        """(dotted name, tensor) of every Parameter or buffer (store names the dict), each
+        tensor once when remove_duplicate (a shared weight is listed under its first name)."""
+        memo = set()
+        mods = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
         for mname, m in mods:
-            for k, p in m._parameters.items():
-                if p is not None and id(p) not in seen:
-                    seen.add(id(p))
-                    yield (f"{mname}.{k}" if mname else k), p
+            for k, v in getattr(m, store).items():
+                if v is None or id(v) in memo:
+                    continue
+                if remove_duplicate:
+                    memo.add(id(v))
+                yield (mname + "." if mname else "") + k, v
+
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):
-        return (p for _, p in self.named_parameters(recurse=recurse))
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
 
-    def named_buffers(self, prefix=""):
-        for mname, m in self.named_modules(prefix):
-            for k, b in m._buffers.items():
-                if b is not None:
-                    yield (f"{mname}.{k}" if mname else k), b
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
-    def buffers(self):
-        return (b for _, b in self.named_buffers())
+    def buffers(self, recurse=True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def apply(self, fn):
+        """fn(m) for every sub-module, children first, then self (torch's order); returns self.
+        The usual use: `model.apply(init_weights)`."""
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
 
     # ***** modes and grads *****
     def train(self, mode=True):
@@ -143,6 +227,7 @@ class Module:
                 p.grad._data.fill(0)
 
     def requires_grad_(self, requires_grad=True):
+        """Set requires_grad on every parameter (freezing a layer: requires_grad_(False))."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
@@ -192,13 +277,13 @@ class Module:
     def state_dict(self):
         """OrderedDict name -> np.ndarray (a copy), parameters and buffers, in registration order."""
         sd = OrderedDict()
-        for mname, m in self.named_modules():
+        for mname, m in self.named_modules(remove_duplicate=False):
             pre = f"{mname}." if mname else ""
             for k, p in m._parameters.items():
                 if p is not None:
                     sd[pre + k] = p._data.copy()
             for k, b in m._buffers.items():
-                if b is not None:
+                if b is not None and k not in m._non_persistent_buffers_set:
                     sd[pre + k] = b._data.copy()
         return sd
 
@@ -206,11 +291,11 @@ class Module:
         """Copy arrays (or Tensors, or anything np.asarray takes, e.g. torch tensors' .numpy())
         into parameters and buffers. Returns (missing_keys, unexpected_keys)."""
         own = OrderedDict()
-        for mname, m in self.named_modules():
+        for mname, m in self.named_modules(remove_duplicate=False):
             pre = f"{mname}." if mname else ""
             for store in (m._parameters, m._buffers):
                 for k, t in store.items():
-                    if t is not None:
+                    if t is not None and not (store is m._buffers and k in m._non_persistent_buffers_set):
                         own[pre + k] = t
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -243,11 +328,21 @@ class Module:
         return ""
 
     def __repr__(self):
-        lines = []
-        for name, m in self._modules.items():
-            child = repr(m).replace("\n", "\n  ")
-            lines.append(f"({name}): {child}")
-        head = f"{type(self).__name__}({self.extra_repr()}"
-        if not lines:
-            return head + ")"
-        return head + "\n  " + "\n  ".join(lines) + "\n)"
+        # torch's layout: a one-line extra_repr stays on the head line unless there are children
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): " + repr(m).replace("\n", "\n  ") for name, m in self._modules.items()]
+        lines = extra_lines + child_lines
+        body = ""
+        if len(extra_lines) == 1 and not child_lines:
+            body = extra_lines[0]
+        elif lines:
+            body = "\n  " + "\n  ".join(lines) + "\n"
+        return f"{type(self).__name__}({body})"
+
+
+def _typename(obj):
+    """torch.typename for non-tensors: 'int', 'numpy.ndarray', 'minigrad.tensor.Tensor'."""
+    cls = type(obj)
+    module = cls.__module__
+    return cls.__qualname__ if module in ("builtins", None) else f"{module}.{cls.__qualname__}"

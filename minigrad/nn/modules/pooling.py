@@ -1,10 +1,13 @@
 """Pooling layers: hyperparameters only; forward is one nn.functional call. Like torch, nothing
 is validated at construction: every check runs at forward (so MaxPool2d(0) fails there)."""
+from collections.abc import Iterable
+
 from .. import functional as F
 from ..functional._pooling import _pair
 from .module import Module
 
-__all__ = ["MaxPool2d", "AvgPool2d", "MaxUnpool2d"]
+__all__ = ["MaxPool2d", "AvgPool2d", "MaxUnpool2d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool2d",
+           "AdaptiveMaxPool2d"]
 
 
 class MaxPool2d(Module):
@@ -82,3 +85,62 @@ class MaxUnpool2d(Module):
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool1d(MaxPool2d):
+    """Max over windows of the last dim: (N, C, L) or (C, L) -> (…, L_out), as MaxPool2d along L."""
+
+    def forward(self, input):
+        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+
+
+def _single(x):
+    """torch.nn.modules.utils._single: an iterable becomes a tuple, anything else (x,)."""
+    return tuple(x) if isinstance(x, Iterable) else (x,)
+
+
+class AvgPool1d(Module):
+    """Mean over windows of the last dim: (N, C, L) or (C, L) -> (…, L_out). The sizes are kept as
+    1-tuples (torch's repr shows kernel_size=(k,))."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+        super().__init__()
+        self.kernel_size = _single(kernel_size)
+        self.stride = _single(stride if stride is not None else kernel_size)
+        self.padding = _single(padding)
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+
+    def forward(self, input):
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed output size (OH, OW) (an int, a pair, None keeps a dim):
+    (N, C, H, W) or (C, H, W) -> (…, OH, OW) with torch's (possibly overlapping) windows."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input):
+        return F.adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool2d(AdaptiveAvgPool2d):
+    """Max pooling to a fixed output size; return_indices for MaxUnpool2d."""
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__(output_size)
+        self.return_indices = return_indices
+
+    def forward(self, input):
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)

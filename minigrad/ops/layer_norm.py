@@ -1,0 +1,66 @@
+"""Layer normalisation and embedding lookup, in NumPy."""
+import numpy as np
+
+from ..autograd.function import ArrayFunction
+
+__all__ = ["LayerNorm", "Embedding"]
+
+
+class LayerNorm(ArrayFunction):
+    """Normalise over the last k dims: y = (x - mean) / sqrt(var + eps) * weight + bias (biased var).
+    Backward (n = elements per group, ĝ = g * weight):
+        dx = inv_std / n * (n ĝ - Σ ĝ - x̂ Σ ĝ x̂);  dweight = Σ_rows g x̂;  dbias = Σ_rows g."""
+    @staticmethod
+    def forward(ctx, x, weight, bias, k, eps):
+        axes = tuple(range(x.ndim - k, x.ndim))
+        mean = x.mean(axis=axes, keepdims=True)
+        var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+        inv_std = 1.0 / np.sqrt(var + eps)
+        xhat = ((x - mean) * inv_std).astype(x.dtype, copy=False)
+        ctx.save_for_backward(xhat, inv_std, weight)
+        ctx.axes = axes
+        out = xhat if weight is None else xhat * weight
+        return out if bias is None else out + bias
+
+    @staticmethod
+    def backward(ctx, g):
+        xhat, inv_std, weight = ctx.saved_tensors
+        axes = ctx.axes
+        rows = tuple(range(g.ndim - len(axes)))
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        gw = (g * xhat).sum(axis=rows) if need_w else None
+        gb = g.sum(axis=rows) if need_b else None
+        gx = None
+        if need_x:
+            gxhat = g if weight is None else g * weight
+            n = int(np.prod([g.shape[a] for a in axes]))
+            gx = (inv_std / n) * (n * gxhat - gxhat.sum(axis=axes, keepdims=True)
+                                  - xhat * (gxhat * xhat).sum(axis=axes, keepdims=True))
+            gx = gx.astype(g.dtype, copy=False)
+        return gx, gw, gb
+
+
+class Embedding(ArrayFunction):
+    """out = weight[indices] (rows gathered); dweight[i] = Σ of the gradient rows that read row i,
+    0 for padding_idx, divided by how often row i was read when scale_grad_by_freq.
+    NOTE: np.add.at sums repeated indices in a fixed (row-major) order: deterministic."""
+    @staticmethod
+    def forward(ctx, indices, weight, padding_idx, scale_grad_by_freq):
+        ctx.save_for_backward(indices)
+        ctx.meta = (weight.shape, padding_idx, scale_grad_by_freq)
+        return weight[indices]
+
+    @staticmethod
+    def backward(ctx, g):
+        indices, = ctx.saved_tensors
+        shape, padding_idx, by_freq = ctx.meta
+        flat = indices.reshape(-1)
+        rows = g.reshape(-1, shape[1])
+        if by_freq:
+            counts = np.bincount(flat, minlength=shape[0])
+            rows = rows / counts[flat][:, None]
+        gw = np.zeros(shape, dtype=g.dtype)
+        np.add.at(gw, flat, rows)
+        if padding_idx is not None:
+            gw[padding_idx] = 0
+        return None, gw

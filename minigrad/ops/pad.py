@@ -1,0 +1,52 @@
+"""Padding and nearest-neighbour resampling as index maps, in NumPy.
+
+GatherAxes: y = x indexed along each of some axes by an integer map (np.take per axis); the
+reflect / replicate / circular pads and nearest interpolation are all this. Its backward
+scatters the gradient back through the same maps (np.add.at: repeated sources add up, in a
+fixed order). ConstantPad: copy x into a block of `value`, cropping where a pad is negative.
+"""
+import numpy as np
+
+from ..autograd.function import ArrayFunction
+
+__all__ = ["GatherAxes", "ConstantPad"]
+
+
+class GatherAxes(ArrayFunction):
+    """forward(x, maps): maps is ((axis, index array), ...)."""
+    @staticmethod
+    def forward(ctx, x, maps):
+        ctx.maps, ctx.in_shape = maps, x.shape
+        for axis, idx in maps:
+            x = np.take(x, idx, axis=axis)
+        return x
+
+    @staticmethod
+    def backward(ctx, g):
+        shape = list(g.shape)
+        for axis, idx in reversed(ctx.maps):
+            shape[axis] = ctx.in_shape[axis]
+            gx = np.zeros(shape, dtype=g.dtype)
+            np.add.at(gx, (slice(None),) * axis + (idx,), g)
+            g = gx
+        return g
+
+
+class ConstantPad(ArrayFunction):
+    """forward(x, pads, value): pads ((lo, hi) per axis, from axis 0) may be negative (a crop)."""
+    @staticmethod
+    def forward(ctx, x, pads, value):
+        out_shape = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, pads))
+        src = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for n, (lo, hi) in zip(x.shape, pads))
+        dst = tuple(slice(max(lo, 0), m - max(hi, 0)) for m, (lo, hi) in zip(out_shape, pads))
+        out = np.full(out_shape, value, dtype=x.dtype)
+        out[dst] = x[src]
+        ctx.geom = (x.shape, src, dst)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, src, dst = ctx.geom
+        gx = np.zeros(shape, dtype=g.dtype)
+        gx[src] = g[dst]
+        return gx
