@@ -58,8 +58,27 @@ def _class_rows(input, target):
     return input, target._data, tuple(target.shape)
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+def _legacy_reduction(size_average, reduce, reduction):
+    """torch's _Reduction.legacy_get_string: the pre-1.0 flags, when given, decide."""
+    if size_average is None and reduce is None:
+        return reduction
+    warnings.warn("size_average and reduce args will be deprecated, please use reduction='"
+                  f"{'sum' if size_average is False else 'mean'}' instead.", stacklevel=3)
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if size_average and reduce:
+        return "mean"
+    return "sum" if reduce else "none"
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log-likelihood of class indices `target` (int64) under log-probabilities `input`."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _nll_loss(input, target, weight, ignore_index, reduction, 0.0)
+
+
+def _nll_loss(input, target, weight, ignore_index, reduction, label_smoothing):
+    """nll_loss, and cross_entropy's class-index case (which smooths labels: torch's nll_loss does not)."""
     _check_reduction(reduction)
     if not isinstance(target, Tensor):
         target = Tensor._wrap(np.asarray(target))
@@ -117,7 +136,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         if reduction == "sum":
             return per_row.sum()
         return per_row.mean()   # torch divides by the number of rows (input.numel() / C)
-    return nll_loss(lp, target, weight, ignore_index, reduction, label_smoothing)
+    return _nll_loss(lp, target, weight, ignore_index, reduction, label_smoothing)
 
 
 def mse_loss(input, target, reduction="mean"):

@@ -15,23 +15,10 @@ import numpy as np
 
 from ...ops import pointwise_loss as _ops
 from ...tensor import Tensor
-from ._loss import _check_reduction
+from ._loss import _check_reduction, _legacy_reduction
 
 __all__ = ["l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
            "kl_div", "one_hot"]
-
-
-def _legacy_reduction(size_average, reduce, reduction):
-    """torch's _Reduction.legacy_get_string: the pre-1.0 flags, when given, decide."""
-    if size_average is None and reduce is None:
-        return reduction
-    warnings.warn("size_average and reduce args will be deprecated, please use reduction='"
-                  f"{'sum' if size_average is False else 'mean'}' instead.", stacklevel=3)
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    if size_average and reduce:
-        return "mean"
-    return "sum" if reduce else "none"
 
 
 def _reduce(loss, reduction):
