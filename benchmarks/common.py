@@ -103,7 +103,7 @@ def sgd_step_pair(m_model, make_torch_model, x, y, lr=0.01, momentum=0.9):
     if torch is None:
         return mg, None, None
     t_model = make_torch_model()
-    t_model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in m_model.state_dict().items()})
+    t_model.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in m_model.state_dict().items()})
     t_opt = torch.optim.SGD(t_model.parameters(), lr=lr, momentum=momentum)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
 

@@ -25,7 +25,7 @@ def test_training_steps_match_torch(opt_name, kwargs):
     rng = np.random.default_rng(0)
     m = _model(minigrad)
     t = _model(torch)
-    t.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in m.state_dict().items()})   # minigrad -> torch
+    t.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in m.state_dict().items()})   # minigrad -> torch
     mo = getattr(minigrad.optim, opt_name)(m.parameters(), **kwargs)
     to = getattr(torch.optim, opt_name)(t.parameters(), **kwargs)
     for step in range(4):

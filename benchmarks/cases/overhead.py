@@ -52,7 +52,7 @@ def _mlp_step_case(batch=16):
     xm = minigrad.tensor(x)
 
     def check():
-        sd = m_model.state_dict()
+        sd = {k: v.numpy() for k, v in m_model.state_dict().items()}
         h = np.maximum(x @ sd["0.weight"].T + sd["0.bias"], 0)
         logits = h @ sd["2.weight"].T + sd["2.bias"]
         with minigrad.no_grad():

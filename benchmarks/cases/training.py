@@ -27,7 +27,7 @@ def _step_case(batch, size):
         with minigrad.no_grad():
             loss = F.cross_entropy(m_model(xm), ym).item()
         if t_model is not None:
-            t_model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in m_model.state_dict().items()})
+            t_model.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in m_model.state_dict().items()})
             with torch.no_grad():
                 ref = torch.nn.functional.cross_entropy(t_model(torch.from_numpy(x)), torch.from_numpy(y)).item()
             assert abs(loss - ref) < 1e-4 * max(1.0, abs(ref)), (loss, ref)

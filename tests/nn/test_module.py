@@ -91,12 +91,14 @@ def test_state_dict_round_trip_and_errors():
     sd = a.state_dict()
     assert list(sd) == ["a.weight", "a.bias", "a.count", "body.0.weight", "body.0.bias", "body.0.count",
                         "body.2.weight", "body.2.bias", "body.2.count"]
-    assert isinstance(sd["a.weight"], np.ndarray)
+    assert isinstance(sd["a.weight"], minigrad.Tensor) and not sd["a.weight"].requires_grad
     b.load_state_dict(sd)
     for (ka, pa), (kb, pb) in zip(a.named_parameters(), b.named_parameters()):
         np.testing.assert_array_equal(pa.detach().numpy(), pb.detach().numpy())
-    sd["a.weight"][...] = 0                    # state_dict is a copy
-    assert a.a.weight.detach().numpy().any()
+    sd["a.weight"][...] = 0                    # as in torch, state_dict shares the module's memory
+    assert not a.a.weight.detach().numpy().any()
+    assert a.state_dict(keep_vars=True)["a.weight"] is a.a.weight
+    assert list(a.state_dict(prefix="net."))[0] == "net.a.weight"
     bad = dict(sd)
     bad["extra"] = np.zeros(1)
     del bad["a.bias"]

@@ -274,17 +274,17 @@ class Module:
         return self.forward(*args, **kwargs)
 
     # ***** state dict: torch's key names and shapes, values as NumPy arrays *****
-    def state_dict(self):
-        """OrderedDict name -> np.ndarray (a copy), parameters and buffers, in registration order."""
-        sd = OrderedDict()
+    def state_dict(self, *, destination=None, prefix="", keep_vars=False):
+        """OrderedDict name -> Tensor, parameters and buffers in registration order. As in torch,
+        the tensors share memory with the module's (detached unless `keep_vars`): clone them to
+        keep a snapshot."""
+        sd = OrderedDict() if destination is None else destination
         for mname, m in self.named_modules(remove_duplicate=False):
-            pre = f"{mname}." if mname else ""
-            for k, p in m._parameters.items():
-                if p is not None:
-                    sd[pre + k] = p._data.copy()
-            for k, b in m._buffers.items():
-                if b is not None and k not in m._non_persistent_buffers_set:
-                    sd[pre + k] = b._data.copy()
+            pre = prefix + (f"{mname}." if mname else "")
+            for store, skip in ((m._parameters, ()), (m._buffers, m._non_persistent_buffers_set)):
+                for k, t in store.items():
+                    if t is not None and k not in skip:
+                        sd[pre + k] = t if keep_vars else t.detach()
         return sd
 
     def load_state_dict(self, state_dict, strict=True):
