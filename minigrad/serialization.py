@@ -1,14 +1,22 @@
-"""minigrad.save / minigrad.load: checkpoints as .npz, never pickled code.
+"""minigrad.save / minigrad.load: checkpoints that never hold code.
 
-The object (nested dicts and OrderedDicts with any keys, lists, tuples, Tensors, NumPy arrays
-and scalars, dtypes, numbers, strings, None) is split into a JSON skeleton, stored as the entry
-"__minigrad__", and its arrays, stored as entries "a0", "a1", ... Every container and leaf keeps
-its type (a Tensor comes back a Tensor, an ndarray an ndarray, a tuple a tuple, an int key an
-int key), and an object stored twice comes back as one object, as torch.save keeps sharing.
+The path's suffix picks the format save() writes; load() reads what the bytes are:
+- .safetensors (minigrad/_safetensors.py): a flat dict of tensors, as the safetensors package.
+- .pt / .pth (minigrad/_torch_zip.py): PyTorch's zip checkpoint, read by torch.load(weights_only=True);
+  torch's own files load without torch, through an unpickler that resolves only a whitelist.
+- anything else, and file objects: minigrad's .npz, below.
+
+The .npz format: the object (nested dicts and OrderedDicts with any keys, lists, tuples, Tensors,
+NumPy arrays and scalars, dtypes, numbers, strings, None) is split into a JSON skeleton, stored
+as the entry "__minigrad__", and its arrays, stored as entries "a0", "a1", ... Every container and
+leaf keeps its type (a Tensor comes back a Tensor, an ndarray an ndarray, a tuple a tuple, an int
+key an int key), and an object stored twice comes back as one object, as torch.save keeps sharing.
 np.load runs with allow_pickle=False, so loading a file cannot execute anything. Writes to a
-path go to a temporary file in the same folder, then os.replace: a crash never leaves a
-half-written checkpoint under the real name.
+path (every format) go to a temporary file in the same folder, then os.replace: a crash never
+leaves a half-written checkpoint under the real name.
 """
+import functools
+import io
 import json
 import os
 import pickle   # only as save()'s default pickle_module, for torch's signature; never called
@@ -18,7 +26,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from . import _dtype
+from . import _dtype, _safetensors, _torch_zip
 from .tensor import Tensor
 
 _FORMAT = "minigrad-checkpoint-2"
@@ -95,10 +103,15 @@ class _Decoder:
             t = Parameter(t, requires_grad=node["requires_grad"])
         elif node["requires_grad"]:
             t.requires_grad_(True)
-        if callable(self.map_location):
-            moved = self.map_location(t, "cpu")
-            t = t if moved is None else moved
-        return t
+        return _place(t, self.map_location)
+
+
+def _place(t, map_location):
+    """map_location's callable form is asked where each tensor goes; None keeps it."""
+    if callable(map_location) and not isinstance(map_location, (str, dict)):
+        moved = map_location(t, "cpu")
+        t = t if moved is None else moved
+    return t
 
 
 def _is_path(f):
@@ -110,15 +123,30 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=2, _use_new_zipfile_seria
     """Write obj (model.state_dict(), optimizer.state_dict(), a dict of both with epoch numbers,
     a Tensor, a list, ...) to f: a path (str or os.PathLike) or a writable binary file object.
 
-    Unlike torch.save, nothing is pickled: an object of any other class (a whole nn.Module, a
+    The suffix of a path picks the format: ".safetensors" (a flat dict of tensors only), ".pt" or
+    ".pth" (PyTorch's zip format, which torch.load reads), else minigrad's .npz (also for file objects).
+    Unlike torch.save, no class is pickled: an object of any other class (a whole nn.Module, a
     user class) raises TypeError naming its type; save its state_dict() instead.
     pickle_module and the other keyword arguments exist for torch's signature and are ignored.
     """
-    enc = _Encoder()
-    skeleton = json.dumps({"format": _FORMAT, "object": enc.encode(obj)})
-    entries = dict(__minigrad__=np.frombuffer(skeleton.encode(), dtype=np.uint8), **enc.arrays)
+    fmt = _format_of(f)
+    if fmt == "safetensors":
+        write = functools.partial(_safetensors.save, obj)
+    elif fmt == "torch":
+        stem = os.path.splitext(os.path.basename(os.fspath(f)))[0] if _is_path(f) else "archive"
+        write = functools.partial(_torch_zip.save, obj, archive=stem)
+    else:
+        enc = _Encoder()
+        skeleton = json.dumps({"format": _FORMAT, "object": enc.encode(obj)})
+        entries = dict(__minigrad__=np.frombuffer(skeleton.encode(), dtype=np.uint8), **enc.arrays)
+        write = functools.partial(np.savez, **entries)
     if not _is_path(f):
-        np.savez(f, **entries)
+        if fmt == "torch" and not f.seekable():   # zip records are aligned by their file position
+            buf = io.BytesIO()
+            write(buf)
+            f.write(buf.getvalue())
+        else:
+            write(f)
         return
     path = os.fspath(f)
     folder = os.path.dirname(os.path.abspath(path))
@@ -127,7 +155,7 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=2, _use_new_zipfile_seria
     fd, tmp = tempfile.mkstemp(prefix=".minigrad-", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as out:
-            np.savez(out, **entries)
+            write(out)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
@@ -135,6 +163,12 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=2, _use_new_zipfile_seria
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def _format_of(f):
+    """The format a path's suffix asks for: .safetensors, .pt/.pth (torch's zip) or minigrad's .npz."""
+    suffix = os.path.splitext(os.fspath(f))[1].lower() if _is_path(f) else ""
+    return {".safetensors": "safetensors", ".pt": "torch", ".pth": "torch"}.get(suffix, "npz")
 
 
 def _check_map_location(map_location):
@@ -151,17 +185,44 @@ def _check_map_location(map_location):
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
-    """Read what save() wrote, from a path or a readable, seekable binary file object.
+    """Read what save() or torch.save wrote, or a .safetensors file, from a path or a readable,
+    seekable binary file object. A PyTorch file's pickle may name only tensors, storages, dtypes
+    and OrderedDict: any other global raises pickle.UnpicklingError before anything runs.
 
     Every Tensor is on the CPU; map_location may be None, "cpu", a cpu device, a dict mapping
     to "cpu", or a callable(tensor, "cpu") returning the tensor to use. Any other device raises
     RuntimeError. The file never holds code, so weights_only=True and False behave alike;
     mmap and pickle arguments are accepted and ignored. A truncated or foreign file raises
-    ValueError naming the file.
+    ValueError naming the file; float16/bfloat16 tensors raise TypeError.
     """
     _check_map_location(map_location)
     name = os.fspath(f) if _is_path(f) else getattr(f, "name", repr(f))
+    if _is_path(f):
+        with open(f, "rb") as fh:
+            return _load(fh, name, _format_of(f), map_location)
+    return _load(f, name, "npz", map_location)
+
+
+def _load(f, name, fmt, map_location):
+    """The format is what the bytes say (a .pt written by an older minigrad is an .npz), except
+    that a .safetensors path is always read as one, so its corruption is reported as such."""
+    start = f.tell()
+    head = f.read(9)
+    f.seek(start)
+    kind = {"safetensors": "safetensors file", "torch": "PyTorch checkpoint"}.get(fmt, "minigrad checkpoint")
     try:
+        if fmt == "safetensors" or (len(head) == 9 and head[8:9] == b"{"):
+            kind = "safetensors file"
+            arrays = _safetensors.load(f.read())
+            return OrderedDict((k, _place(Tensor._wrap(a), map_location)) for k, a in arrays.items())
+        if head[:4] == b"PK\x03\x04" and _torch_zip.archive_prefix(zipfile.ZipFile(f).namelist()):
+            kind = "PyTorch checkpoint"
+            f.seek(start)
+            return _torch_zip.load(f, map_location, _place)
+        if head[:1] == b"\x80":
+            raise ValueError("it is a pickle: PyTorch's legacy format (before 1.6) is not read; re-save it with a "
+                             "recent torch.save")
+        f.seek(start)
         with np.load(f, allow_pickle=False) as npz:
             if "__minigrad__" not in npz.files:
                 raise ValueError("no minigrad header")
@@ -169,10 +230,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
             if meta.get("format") not in _READABLE:
                 raise ValueError(f"unknown format {meta.get('format')!r}")
             arrays = {k: npz[k] for k in npz.files if k != "__minigrad__"}
-    except FileNotFoundError:
-        raise
     except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, json.JSONDecodeError,
             UnicodeDecodeError) as exc:
-        raise ValueError(f"minigrad.load: {name} is not a valid minigrad checkpoint (truncated or written by "
-                         f"something else): {exc}") from None
+        raise ValueError(f"minigrad.load: {name} is not a valid {kind} (truncated or written by something "
+                         f"else): {exc}") from None
     return _Decoder(arrays, map_location).decode(meta["object"])

@@ -127,6 +127,8 @@ class Optimizer:
         self.state = {}
         for k, v in state_dict["state"].items():
             p = params[int(k)]
+            # a checkpoint read from a .pt file (torch's or minigrad's) holds Tensors, not arrays
+            v = {name: val._data if isinstance(val, Tensor) else val for name, val in v.items()}
             self.state[p] = {name: (np.array(val, dtype=p._data.dtype) if isinstance(val, np.ndarray)
                                     and np.asarray(val).shape == p._data.shape else copy.deepcopy(val))
                              for name, val in v.items()}
