@@ -2,6 +2,7 @@
 
     python examples/train_digits.py                    # digits, 15 epochs, prints test accuracy
     python examples/train_digits.py --data mnist:~/mnist --epochs 3
+    python examples/train_digits.py --export lenet.onnx   # also an ONNX file (pip install -e '.[onnx]')
 
 Writes a checkpoint (minigrad.save) and, when matplotlib is installed, a training-curve PNG.
 """
@@ -96,7 +97,14 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="checkpoints", help="folder for the checkpoint and the curve PNG")
     ap.add_argument("--max-batches", type=int, default=None, help="stop each epoch early (smoke tests)")
+    ap.add_argument("--export", metavar="MODEL.onnx", default=None,
+                    help="after training, export the model to ONNX (needs pip install -e '.[onnx]')")
     args = ap.parse_args(argv)
+    if args.export:
+        try:
+            import onnx  # noqa: F401  (checked before training, not after)
+        except ImportError:
+            raise SystemExit("--export needs the onnx package: pip install -e '.[onnx]'") from None
 
     if args.threads:
         minigrad.set_num_threads(args.threads)
@@ -139,7 +147,31 @@ def main(argv=None):
     plot_curves(history, os.path.join(args.out, "training_curve.png"))
     print(f"total training time: {time.perf_counter() - start:.1f} s")
     print(f"test accuracy: {100 * history[-1]['test_acc']:.2f}%")
+    if args.export:
+        export_onnx(model, x_test, args.export)
     return history
+
+
+def export_onnx(model, x_test, path):
+    """Write the model as ONNX with a dynamic batch dim; with onnxruntime installed, run the test
+    set through it and print the largest difference from minigrad's logits."""
+    minigrad.onnx.export(model, minigrad.tensor(x_test[:1]), path, input_names=["image"],
+                         output_names=["logits"], dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}})
+    print(f"ONNX model: {path}")
+    try:
+        import onnxruntime
+    except ImportError:
+        print("(onnxruntime not installed: the ONNX file was not checked; pip install -e '.[onnx]')")
+        return None
+    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    got = session.run(None, {"image": x_test})[0]
+    model.eval()
+    with minigrad.no_grad():
+        want = model(minigrad.tensor(x_test)).numpy()
+    model.train()
+    diff = float(np.abs(got - want).max())
+    print(f"onnxruntime vs minigrad on the {len(x_test)} test images: max abs difference {diff:.2e}")
+    return diff
 
 
 if __name__ == "__main__":

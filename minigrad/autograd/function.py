@@ -39,6 +39,10 @@ from .node import NodeIntrospection
 # a module global is also much cheaper on the hot path than an import inside a function.
 Tensor = None
 
+# minigrad.onnx's graph recorder while an export runs (None otherwise): every op then goes
+# through it, so the graph is recorded at the one place all ops pass. One global check per op.
+_tracer = None
+
 _FREED_MSG = ("Trying to backward through the graph a second time (or directly access saved tensors after "
               "they have already been freed). Saved intermediate values of the graph are freed when you call "
               ".backward(). Specify retain_graph=True if you need to backward through the graph a second time.")
@@ -100,6 +104,8 @@ class ArrayFunction(NodeIntrospection):
     def apply(cls, *args, **kwargs):
         # NOTE: the hot path of every op; written for CPython's speed (comprehensions, no
         # generators, single-output fast path), since toy models are bound by this overhead.
+        if _tracer is not None:
+            return _tracer.apply(cls, args, kwargs)
         arrays = [a._data if isinstance(a, Tensor) else a for a in args]
         record = _mode.enabled
         needs = tuple([record and isinstance(a, Tensor) and a.requires_grad for a in args])
@@ -152,6 +158,8 @@ class ArrayFunction(NodeIntrospection):
     def apply_(cls, tensor, *args, **kwargs):
         """Run the op in place on `tensor` (torch's `op_`): its data is overwritten, its version
         bumped, and, when a graph is recorded, its history rebased onto this op."""
+        if _tracer is not None:     # the tensor's name must move to the op's result
+            return _tracer.apply_(cls, tensor, args, kwargs)
         if not _mode.enabled or not (tensor.requires_grad or any(
                 isinstance(a, Tensor) and a.requires_grad for a in args)):
             out = cls.apply(tensor, *args, **kwargs)
