@@ -30,6 +30,8 @@ inputs), so a graph is freed by reference counting as soon as its output is drop
 """
 import numpy as np
 
+from threading import get_ident as _get_ident
+
 from . import grad_mode
 
 _mode = grad_mode.state   # a module global: cheaper on the hot path than grad_mode.state
@@ -39,8 +41,9 @@ from .node import NodeIntrospection
 # a module global is also much cheaper on the hot path than an import inside a function.
 Tensor = None
 
-# minigrad.onnx's graph recorder while an export runs (None otherwise): every op then goes
-# through it, so the graph is recorded at the one place all ops pass. One global check per op.
+# minigrad.onnx's graph recorder while an export runs (None otherwise): every op of the
+# exporting thread (`_tracer.thread`) then goes through it, so the graph is recorded at the one
+# place all ops pass; other threads' ops are not recorded. One global check per op.
 _tracer = None
 
 _FREED_MSG = ("Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -104,7 +107,7 @@ class ArrayFunction(NodeIntrospection):
     def apply(cls, *args, **kwargs):
         # NOTE: the hot path of every op; written for CPython's speed (comprehensions, no
         # generators, single-output fast path), since toy models are bound by this overhead.
-        if _tracer is not None:
+        if _tracer is not None and _tracer.thread == _get_ident():
             return _tracer.apply(cls, args, kwargs)
         arrays = [a._data if isinstance(a, Tensor) else a for a in args]
         record = _mode.enabled
@@ -158,7 +161,7 @@ class ArrayFunction(NodeIntrospection):
     def apply_(cls, tensor, *args, **kwargs):
         """Run the op in place on `tensor` (torch's `op_`): its data is overwritten, its version
         bumped, and, when a graph is recorded, its history rebased onto this op."""
-        if _tracer is not None:     # the tensor's name must move to the op's result
+        if _tracer is not None and _tracer.thread == _get_ident():   # the name moves to the result
             return _tracer.apply_(cls, tensor, args, kwargs)
         if not _mode.enabled or not (tensor.requires_grad or any(
                 isinstance(a, Tensor) and a.requires_grad for a in args)):

@@ -110,6 +110,8 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
     modes = [(m, m.training) for m in model.modules()] if hasattr(model, "modules") else []
     if modes and training != TrainingMode.PRESERVE:
         model.train(training == TrainingMode.TRAINING)
+    if _function._tracer is not None:
+        raise RuntimeError("minigrad.onnx.export: another export is running (one at a time per process)")
     _function._tracer = rec
     try:
         with grad_mode.no_grad():

@@ -10,6 +10,7 @@ their state-dict names (initializers), any other Tensor or array an op reads is 
 (an initializer too). Every Tensor seen is kept alive until the export ends, so no id is reused.
 """
 import inspect
+import threading
 
 import numpy as np
 
@@ -30,6 +31,7 @@ class Recorder:
         self.lowerings = lowerings
         self._count = 0
         self._signatures = {}
+        self.thread = threading.get_ident()   # only this thread's ops are recorded
 
     # ***** names *****
     def fresh(self, hint):
@@ -104,11 +106,11 @@ class Recorder:
             where = f"ops.{cls.__name__}" if cls.__module__.startswith("minigrad.ops") else \
                 f"{cls.__module__}.{cls.__qualname__}"
             raise NotImplementedError(f"minigrad.onnx.export: no ONNX lowering for {where}")
-        _function._tracer = None
+        thread, self.thread = self.thread, None     # the op itself runs untraced
         try:
             out = cls.apply(*args, **kwargs)
         finally:
-            _function._tracer = self
+            self.thread = thread
         outs = out if isinstance(out, tuple) else (out,)
         for t in args:
             if isinstance(t, Tensor):
