@@ -50,8 +50,15 @@ def _pow(g, a, outs):
 
 @lowers(ops.Clamp)
 def _clamp(g, a, outs):
+    # Max then Min, not Clip: the bounds may be tensors (Clip takes scalars only); where lo > hi
+    # the result is hi, as torch's
     dtype = outs[0]._data.dtype
-    return g.node("Clip", [g.name(a["x"]), g.name(a["min"], dtype), g.name(a["max"], dtype)])
+    out = g.name(a["x"])
+    if a["lo"] is not None:
+        out = g.node("Max", [out, g.name(a["lo"], dtype)])
+    if a["hi"] is not None:
+        out = g.node("Min", [out, g.name(a["hi"], dtype)])
+    return out
 
 
 @lowers(ops.Cast)

@@ -117,6 +117,8 @@ CASES = {
     "unary": (lambda: Fn(lambda s, x: x.log() + x.sqrt() + x.abs() - minigrad.exp(-x)), (3, 4), "positive"),
     "pow_tensor": (lambda: Fn(lambda s, x: x ** (x * 0.5)), (3, 4), "positive"),
     "clamp": (lambda: Fn(lambda s, x: x.clamp(-0.5, 0.7) + x.clamp(min=0.1) + x.clamp(max=0.2)), (3, 4)),
+    "clamp_tensor_bounds": (lambda: Fn(lambda s, x: x.clamp(s.w, s.w + 0.5), w=nn.Parameter(minigrad.randn(4))),
+                            (3, 4)),
     "cat": (lambda: Fn(lambda s, x: minigrad.cat([x, x * 2, (x[:, :1] * 0 + s.w).expand(-1, 2)], dim=1),
                        w=nn.Parameter(minigrad.randn(1, 2))), (3,)),
     "stack": (lambda: Fn(lambda s, x: minigrad.stack([x, -x], dim=1)), (3,)),
