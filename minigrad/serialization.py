@@ -62,6 +62,10 @@ class _Encoder:
                 "parameter": type(obj).__name__ == "Parameter"}
 
 
+class _MapLocationError(Exception):
+    """Carries an exception raised by a map_location callable through load()'s file checks."""
+
+
 class _Decoder:
     def __init__(self, arrays, map_location):
         self.arrays, self.map_location, self.made = arrays, map_location, {}
@@ -69,7 +73,7 @@ class _Decoder:
     def decode(self, node):
         if not isinstance(node, dict):
             return node
-        kind = next(iter(node))
+        kind = next(iter(node), None)
         body = node[kind]
         if kind in ("__tensor__", "__array__"):
             obj = self.made.get(body)
@@ -89,14 +93,20 @@ class _Decoder:
         raise ValueError(f"unknown node {sorted(node)}")
 
     def make_tensor(self, node):
-        t = Tensor._wrap(self.arrays[node["__tensor__"]])
+        arr = self.arrays[node["__tensor__"]]
+        if arr.dtype.kind not in "biufc":   # an edited entry: no Tensor holds strings or records
+            raise ValueError(f"array {node['__tensor__']} has dtype {arr.dtype}, which no Tensor holds")
+        t = Tensor._wrap(arr)
         if node.get("parameter"):
             from .nn.parameter import Parameter
             t = Parameter(t, requires_grad=node["requires_grad"])
         elif node["requires_grad"]:
             t.requires_grad_(True)
         if callable(self.map_location):
-            moved = self.map_location(t, "cpu")
+            try:
+                moved = self.map_location(t, "cpu")
+            except Exception as exc:   # the user's error, not the file's: load() re-raises it as is
+                raise _MapLocationError(exc) from exc
             t = t if moved is None else moved
         return t
 
@@ -162,17 +172,22 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     _check_map_location(map_location)
     name = os.fspath(f) if _is_path(f) else getattr(f, "name", repr(f))
     try:
-        with np.load(f, allow_pickle=False) as npz:
+        npz = np.load(f, allow_pickle=False)
+        if not isinstance(npz, np.lib.npyio.NpzFile):   # a bare .npy file
+            raise ValueError("not a zip archive of arrays")
+        with npz:
             if "__minigrad__" not in npz.files:
                 raise ValueError("no minigrad header")
             meta = json.loads(npz["__minigrad__"].tobytes().decode())
-            if meta.get("format") not in _READABLE:
-                raise ValueError(f"unknown format {meta.get('format')!r}")
+            if not isinstance(meta, dict) or meta.get("format") not in _READABLE:
+                raise ValueError(f"unknown format {meta.get('format') if isinstance(meta, dict) else meta!r}")
             arrays = {k: npz[k] for k in npz.files if k != "__minigrad__"}
+        # an edited skeleton (unknown node, missing array entry, bad dtype) fails here, still named
+        return _Decoder(arrays, map_location).decode(meta["object"])
     except FileNotFoundError:
         raise
-    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, json.JSONDecodeError,
-            UnicodeDecodeError) as exc:
-        raise ValueError(f"minigrad.load: {name} is not a valid minigrad checkpoint (truncated or written by "
-                         f"something else): {exc}") from None
-    return _Decoder(arrays, map_location).decode(meta["object"])
+    except _MapLocationError as exc:
+        raise exc.args[0] from None
+    except (ValueError, OSError, EOFError, KeyError, TypeError, AttributeError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
+        raise ValueError(f"minigrad.load: {name} is not a valid minigrad checkpoint (truncated, edited or "
+                         f"written by something else): {type(exc).__name__}: {exc}") from None
