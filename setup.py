@@ -8,7 +8,7 @@ No -march=native: the wheel must run on any x86-64. Kernels that want AVX2/AVX-5
 `target` attributes and are picked at run time (see _ext/*.h).
 MINIGRAD_BUILD_ONLY=pool,act limits a development rebuild to those modules.
 MINIGRAD_SANITIZE=address builds with AddressSanitizer and UBSan (-O1 -g, frame pointers kept) for
-.ci/sanitize; such a build runs only with libasan preloaded into Python (see README, Testing).
+.ci/sanitize; such a build runs only with libasan preloaded into Python (see README, Tests).
 """
 import glob
 import os
