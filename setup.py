@@ -7,6 +7,8 @@ warning, and minigrad.config() says so. The build never fails for lack of OpenMP
 No -march=native: the wheel must run on any x86-64. Kernels that want AVX2/AVX-512 carry
 `target` attributes and are picked at run time (see _ext/*.h).
 MINIGRAD_BUILD_ONLY=pool,act limits a development rebuild to those modules.
+MINIGRAD_SANITIZE=address builds with AddressSanitizer and UBSan (-O1 -g, frame pointers kept) for
+.ci/sanitize; such a build runs only with libasan preloaded into Python (see README, Tests).
 """
 import glob
 import os
@@ -62,6 +64,14 @@ if not HAVE_OPENMP:
 
 compile_args = ["-O3", "-fno-math-errno", "-Wno-unused-function", "-Wno-unreachable-code"]
 link_args = []
+sanitize = os.environ.get("MINIGRAD_SANITIZE", "")
+if sanitize == "address":
+    # -O1 keeps stack traces truthful; later flags win, so -O3 above is overridden
+    san = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-O1", "-g"]
+    compile_args += san
+    link_args += san
+elif sanitize:
+    sys.exit(f"MINIGRAD_SANITIZE={sanitize!r}: only 'address' (ASan + UBSan) is supported")
 if HAVE_OPENMP:
     compile_args.append("-fopenmp")
     link_args.append("-fopenmp")

@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from . import _device, _dtype
+from ._alloc import check_alloc
 from . import random as _random
 from .tensor import Tensor, _unwrap
 
@@ -16,16 +17,22 @@ __all__ = ["tensor", "as_tensor", "from_numpy", "is_tensor", "numel", "zeros", "
 _NUMPY_TYPES = ("float64, float32, float16, int64, int32, int16, int8, uint8, and bool")
 
 
-def _size(size, name="size"):
-    """Varargs sizes `zeros(2, 3)` or one sequence `zeros((2, 3))` -> a tuple of ints."""
+def _size(size, name="size", itemsize=8):
+    """Varargs sizes `zeros(2, 3)` or one sequence `zeros((2, 3))` -> a tuple of ints, refused
+    (RuntimeError) when that many elements of `itemsize` bytes cannot exist (see _alloc)."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    for n in size:
+    for pos, n in enumerate(size):
         if isinstance(n, builtins.bool) or not isinstance(n, (builtins.int, np.integer)):
             raise TypeError(f"{name} must be a tuple of ints, but got {type(n).__name__} in {tuple(size)!r}")
         if n < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {list(size)}")
-    return tuple(builtins.int(n) for n in size)
+        if n >= 2**63:
+            raise TypeError(f"{name} failed to unpack the object at pos {pos + 1} with error \"Overflow when "
+                            f"unpacking long long\"")
+    size = tuple(builtins.int(n) for n in size)
+    check_alloc(size, itemsize)
+    return size
 
 
 def _make(arr, requires_grad, device=None):
@@ -108,16 +115,19 @@ def numel(input):
 # ***** factories *****
 
 def zeros(*size, dtype=None, layout=None, device=None, requires_grad=False):
-    return _make(np.zeros(_size(size), _dtype.np_dtype(dtype)), requires_grad, device)
+    dt = _dtype.np_dtype(dtype)
+    return _make(np.zeros(_size(size, itemsize=dt.itemsize), dt), requires_grad, device)
 
 
 def ones(*size, dtype=None, layout=None, device=None, requires_grad=False):
-    return _make(np.ones(_size(size), _dtype.np_dtype(dtype)), requires_grad, device)
+    dt = _dtype.np_dtype(dtype)
+    return _make(np.ones(_size(size, itemsize=dt.itemsize), dt), requires_grad, device)
 
 
 def empty(*size, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
           memory_format=None):
-    return _make(np.empty(_size(size), _dtype.np_dtype(dtype)), requires_grad, device)
+    dt = _dtype.np_dtype(dtype)
+    return _make(np.empty(_size(size, itemsize=dt.itemsize), dt), requires_grad, device)
 
 
 def _fill_dtype(fill_value):
@@ -132,7 +142,8 @@ def _fill_dtype(fill_value):
 def full(size, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False):
     default = _fill_dtype(fill_value)
     value = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
-    return _make(np.full(_size((size,)), value, _dtype.np_dtype(dtype, default)), requires_grad, device)
+    dt = _dtype.np_dtype(dtype, default)
+    return _make(np.full(_size((size,), itemsize=dt.itemsize), value, dt), requires_grad, device)
 
 
 def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None, requires_grad=False):
@@ -141,13 +152,22 @@ def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None, r
     if end is None:
         start, end = 0, start
     start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
-    if step == 0:
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
+    if step == 0 or step != step:   # NaN too: torch's wording
         raise RuntimeError("step must be nonzero")
     if (end - start) * step < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     ints = builtins.all(_is_int(v) for v in (start, end, step))
     dt = _dtype.np_dtype(dtype, _dtype.int64 if ints else None)
-    n = math.ceil((end - start) / step) if not ints else -((start - end) // step)
+    if ints:
+        n = -((start - end) // step)
+    else:
+        q = (end - start) / step
+        if not math.isfinite(q) or q >= 2**63:
+            raise RuntimeError("invalid size, possible overflow?")
+        n = math.ceil(q)
+    check_alloc((n,), max(dt.itemsize, 8))   # built in int64/float64 first, then cast
     return _make((start + np.arange(n, dtype=np.float64) * step).astype(dt) if not ints
                  else np.arange(start, start + n * step, step, dtype=np.int64).astype(dt, copy=False),
                  requires_grad, device)

@@ -70,6 +70,10 @@ class _Encoder:
                 "parameter": type(obj).__name__ == "Parameter"}
 
 
+class _MapLocationError(Exception):
+    """Carries an exception raised by a map_location callable through load()'s file checks."""
+
+
 class _Decoder:
     def __init__(self, arrays, map_location):
         self.arrays, self.map_location, self.made = arrays, map_location, {}
@@ -77,7 +81,7 @@ class _Decoder:
     def decode(self, node):
         if not isinstance(node, dict):
             return node
-        kind = next(iter(node))
+        kind = next(iter(node), None)
         body = node[kind]
         if kind in ("__tensor__", "__array__"):
             obj = self.made.get(body)
@@ -97,7 +101,10 @@ class _Decoder:
         raise ValueError(f"unknown node {sorted(node)}")
 
     def make_tensor(self, node):
-        t = Tensor._wrap(self.arrays[node["__tensor__"]])
+        arr = self.arrays[node["__tensor__"]]
+        if arr.dtype.kind not in "biufc":   # an edited entry: no Tensor holds strings or records
+            raise ValueError(f"array {node['__tensor__']} has dtype {arr.dtype}, which no Tensor holds")
+        t = Tensor._wrap(arr)
         if node.get("parameter"):
             from .nn.parameter import Parameter
             t = Parameter(t, requires_grad=node["requires_grad"])
@@ -109,7 +116,10 @@ class _Decoder:
 def _place(t, map_location):
     """map_location's callable form is asked where each tensor goes; None keeps it."""
     if callable(map_location) and not isinstance(map_location, (str, dict)):
-        moved = map_location(t, "cpu")
+        try:
+            moved = map_location(t, "cpu")
+        except Exception as exc:   # the user's error, not the file's: load() re-raises it as is
+            raise _MapLocationError(exc) from exc
         t = t if moved is None else moved
     return t
 
@@ -223,15 +233,25 @@ def _load(f, name, fmt, map_location):
             raise ValueError("it is a pickle: PyTorch's legacy format (before 1.6) is not read; re-save it with a "
                              "recent torch.save")
         f.seek(start)
-        with np.load(f, allow_pickle=False) as npz:
+        npz = np.load(f, allow_pickle=False)
+        if not isinstance(npz, np.lib.npyio.NpzFile):   # a bare .npy file
+            raise ValueError("not a zip archive of arrays")
+        with npz:
             if "__minigrad__" not in npz.files:
                 raise ValueError("no minigrad header")
             meta = json.loads(npz["__minigrad__"].tobytes().decode())
-            if meta.get("format") not in _READABLE:
-                raise ValueError(f"unknown format {meta.get('format')!r}")
+            if not isinstance(meta, dict) or meta.get("format") not in _READABLE:
+                raise ValueError(f"unknown format {meta.get('format') if isinstance(meta, dict) else meta!r}")
             arrays = {k: npz[k] for k in npz.files if k != "__minigrad__"}
+        try:   # an edited skeleton (unknown node, missing array entry, bad dtype) fails here, still named
+            return _Decoder(arrays, map_location).decode(meta["object"])
+        except (TypeError, AttributeError, StopIteration) as exc:
+            raise ValueError(f"{type(exc).__name__}: {exc}") from None
+    except FileNotFoundError:
+        raise
+    except _MapLocationError as exc:
+        raise exc.args[0] from None
     except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, json.JSONDecodeError,
             UnicodeDecodeError) as exc:
-        raise ValueError(f"minigrad.load: {name} is not a valid {kind} (truncated or written by something "
-                         f"else): {exc}") from None
-    return _Decoder(arrays, map_location).decode(meta["object"])
+        raise ValueError(f"minigrad.load: {name} is not a valid {kind} (truncated, edited or written by "
+                         f"something else): {exc}") from None

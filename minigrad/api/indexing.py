@@ -109,6 +109,8 @@ def index_select(input, dim, index):
         if idx.size != 1:
             raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
         return index_select(input.reshape(1), 0, index).reshape(())
+    if input.ndim == 1 and idx.size and (idx.min() < 0 or idx.max() >= input.shape[0]):
+        raise IndexError("index out of range in self")   # torch's 1-D path raises its own error
     _check_range(idx, input.shape[d], d, "INDICES element is out of DATA bounds, id={v} axis_dim={size}")
     return ops.IndexSelect.apply(input, d, idx)
 

@@ -228,7 +228,20 @@ def expand(self, *sizes):
             raise RuntimeError(f"The expanded size of the tensor ({n}) must match the existing size ({have}) at "
                                f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
                                f"{list(self.shape)}")
+    _check_view_size(full, self._data.dtype.itemsize)
     return _view_of(ops.Expand.apply(self, tuple(full)), self)
+
+
+def _check_view_size(sizes, itemsize):
+    """A stride-0 view allocates nothing, but NumPy still needs its byte count in an int64."""
+    numel = 1
+    for i, n in enumerate(sizes):
+        if n < 0:
+            raise RuntimeError(f"expand: invalid size {n} at dimension {i} (only -1 keeps a dimension)")
+        numel *= n
+    if numel * itemsize >= 2**63:
+        raise RuntimeError(f"numel: integer multiplication overflow (sizes {list(sizes)}; minigrad's NumPy views "
+                           "need the byte count in an int64)")
 
 
 @method()

@@ -1,6 +1,7 @@
 """linear and conv2d: torch's arguments, checks and messages (torch 2.13), then one ops Function."""
 import numpy as np
 
+from ..._alloc import check_alloc
 from ...ops.conv import Conv2d as _Conv2d, Pad2d as _Pad2d
 from ...ops.linalg import Linear as _Linear, MatMul as _MatMul
 from ...tensor import Tensor, _dtype_name
@@ -122,6 +123,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     check_conv_geometry(stride, pads or (), dilation, groups)
     if kh <= 0 or kw <= 0:
         raise RuntimeError(f"kernel size should be greater than zero, but got kernel_height: {kh} kernel_width: {kw}")
+    if O < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but got "
+                           f"weight of size {list(weight.shape)} instead")
     if O % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
                            f"got weight of size [{list(weight.shape)}] instead")
@@ -135,6 +139,13 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise RuntimeError(f"Calculated padded input size per channel: ({H + pads[0] + pads[1]} x "
                            f"{W + pads[2] + pads[3]}). Kernel size: ({eh} x {ew}). Kernel size can't be greater "
                            f"than actual input size")
+    stride, dilation = _kernel_ints(H + pads[0] + pads[1], W + pads[2] + pads[3], (kh, kw), stride, dilation)
+    if any(p >= 2**31 for p in pads):
+        raise RuntimeError("value cannot be converted to type int without overflow")
+    OH = (H + pads[0] + pads[1] - eh) // stride[0] + 1
+    OW = (W + pads[2] + pads[3] - ew) // stride[1] + 1
+    check_alloc((N, O, OH, OW), x._data.dtype.itemsize)
+    check_alloc((C * kh * kw, N, OH, OW), x._data.dtype.itemsize)   # the im2col columns
     if weight.dtype != x.dtype:
         raise RuntimeError(f"expected scalar type {_dtype_name(x.dtype)} but found {_dtype_name(weight.dtype)}")
     if bias is not None:
@@ -149,6 +160,17 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise RuntimeError(f"conv2d: expected a floating point input, got {x.dtype}")
     out = _Conv2d.apply(x, weight, bias, stride=stride, padding=pads, dilation=dilation, groups=int(groups))
     return out.squeeze(0) if unbatched else out
+
+
+def _kernel_ints(HP, WP, kernel, stride, dilation):
+    """The kernels take C ints. A stride at least the padded size gives one output whatever its
+    value, and a 1-tap kernel ignores its dilation: both are clamped (same result, as torch
+    takes any int64 there); what is left must fit an int, as no valid input can be that large."""
+    stride = tuple(min(s, max(L, 1)) for s, L in zip(stride, (HP, WP)))
+    dilation = tuple(1 if k == 1 else d for k, d in zip(kernel, dilation))
+    if any(v >= 2**31 for v in stride + dilation):
+        raise RuntimeError("value cannot be converted to type int without overflow")
+    return stride, dilation
 
 
 def _pad_mode(input, pad, mode):

@@ -82,8 +82,6 @@ def _nll_loss(input, target, weight, ignore_index, reduction, label_smoothing):
     _check_reduction(reduction)
     if not isinstance(target, Tensor):
         target = Tensor._wrap(np.asarray(target))
-    if target.dtype.kind not in "iu":
-        raise RuntimeError(f"expected scalar type Long but found {_dtype_word(target.dtype)}")
     if target.dtype not in (np.int64, np.uint8):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_dtype_word(target.dtype)}")
     if not 0.0 <= label_smoothing <= 1.0:

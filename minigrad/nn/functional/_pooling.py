@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ..._alloc import check_alloc
 from ...ops import pool as _ops
 from ...tensor import Tensor
 
@@ -58,6 +59,8 @@ def _hw(values, fn, name, allow_empty_as=None, verb="must either be"):
     if len(values) not in (1, 2):
         what = "omitted, a single int" if allow_empty_as is not None else "a single int"
         raise RuntimeError(f"{fn}: {name} {verb} {what}, or a tuple of two ints")
+    if not all(-2**31 <= v < 2**31 for v in values):   # the kernels take C ints, as torch's do
+        raise RuntimeError("value cannot be converted to type int without overflow")
     return (values[0], values[-1])
 
 
@@ -212,6 +215,9 @@ def _unpool_output_size(in_hw, kernel, stride, padding, output_size):
                 raise ValueError(f'invalid output_size "{output_size}" (dim {d} must be between {lo} and {hi})')
         ret = output_size
     for d in range(2):
+        if ret[d] >= 2**63:   # torch passes the size on as an int64 list
+            raise TypeError(f"max_unpool2d(): argument 'output_size' failed to unpack the object at pos {d + 1} "
+                            "with error \"Overflow when unpacking long long\"")
         if ret[d] < 0:
             raise ValueError("max_unpooling: output_size must contain non-negative spatial dimensions, but got "
                              f"output_size[{d}]={ret[d]}")
@@ -240,6 +246,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     if input.ndim < 2:
         raise IndexError("tuple index out of range")
     out_hw = _unpool_output_size(input.shape[-2:], kernel, stride, padding, output_size)
+    check_alloc(tuple(input.shape[:-2]) + out_hw, input._data.dtype.itemsize)
     _check_float(input, "max_unpool2d")
     if not isinstance(indices, Tensor):
         raise TypeError(f"max_unpool2d(): argument 'indices' (position 2) must be Tensor, not "

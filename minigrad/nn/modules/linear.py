@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 
+from ..._alloc import check_alloc
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -22,6 +23,7 @@ def _init_weight_and_bias(module, weight_shape, bias, dtype):
     initialised as torch's layers are (see reset_weight_and_bias)."""
     _check_sizes(weight_shape)
     dtype = np.dtype(dtype or np.float32)
+    check_alloc(weight_shape, dtype.itemsize)
     module.weight = Parameter(np.empty(weight_shape, dtype=dtype))
     if bias:
         module.bias = Parameter(np.empty(weight_shape[0], dtype=dtype))

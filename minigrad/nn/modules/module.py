@@ -315,11 +315,16 @@ class Module:
                 errors.append(f"size mismatch for {k}: copying a param with shape {tuple(arr.shape)} from checkpoint, "
                               f"the shape in current model is {tuple(t._data.shape)}.")
                 continue
-            loads.append((t, arr))
+            # every conversion happens before the first copy, so a refused state_dict changes nothing
+            if arr.dtype.kind not in "biuf":
+                errors.append(f'While copying the parameter named "{k}", expected a Tensor or array of numbers from '
+                              f"checkpoint but received {type(v).__name__} of dtype {arr.dtype}.")
+                continue
+            loads.append((t, arr.astype(t._data.dtype, copy=False)))
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
         for t, arr in loads:
-            t._data[...] = arr.astype(t._data.dtype, copy=False)
+            t._data[...] = arr
             t._version[0] += 1
         return missing, unexpected
 
