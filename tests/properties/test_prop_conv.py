@@ -3,7 +3,7 @@ dilations, groups, bias, dtypes and layouts: reference_nn.conv2d's values and gr
 torch's) for what torch accepts; RuntimeError for what torch rejects."""
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import event, given, strategies as st
 
 import minigrad
 import minigrad.nn.functional as F
@@ -52,6 +52,7 @@ def test_conv2d(n, groups, cg, og, hw, kernel, stride, padding, dilation, bias, 
         except RuntimeError:
             tout = None
         assert (tout is not None) == valid, "the test's validity rule disagrees with torch"
+    event("valid" if valid else "rejected")
     if not valid:
         with pytest.raises(RuntimeError):
             F.conv2d(xt, wt, bt, **args)
