@@ -8,7 +8,7 @@ from hypothesis import given, strategies as st
 import minigrad
 import minigrad.nn.functional as F
 import reference_nn as RN
-from conftest import as_tensor, dtypes, laid_out, layouts, seeds, torch
+from prop_helpers import as_tensor, dtypes, laid_out, layouts, seeds, torch
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")    # the references' inf * 0 on specials
 

@@ -8,15 +8,11 @@ from hypothesis import event, given, strategies as st
 import minigrad
 import minigrad.nn.functional as F
 import reference_nn as RN
-from conftest import as_tensor, dtypes, layouts, seeds, torch
+from prop_helpers import as_pair as _hw, as_tensor, dtypes, layouts, seeds, torch
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding=.same.")    # torch, even kernels
 
 small = lambda lo, hi: st.one_of(st.integers(lo, hi), st.tuples(st.integers(lo, hi), st.integers(lo, hi)))
-
-
-def _hw(v):
-    return (v, v) if isinstance(v, int) else tuple(v)
 
 
 def torch_conv_valid(H, W, kernel, stride, padding, dilation):

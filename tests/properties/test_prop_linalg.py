@@ -8,7 +8,7 @@ from hypothesis import given, strategies as st
 import minigrad
 import reference_gemm as RG
 import reference_nn as RN
-from conftest import as_tensor, dtypes, layouts, seeds, torch
+from prop_helpers import as_tensor, dtypes, layouts, seeds, torch
 from minigrad._C import gemm as G
 from minigrad._C import im2col as K
 

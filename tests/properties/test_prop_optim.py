@@ -7,7 +7,7 @@ from hypothesis import example, given, strategies as st
 import minigrad
 from minigrad import nn, optim
 import reference_optim as RO
-from conftest import dtypes, laid_out, layouts, seeds, torch
+from prop_helpers import dtypes, laid_out, layouts, seeds, torch
 
 shapes = st.lists(st.integers(0, 7), max_size=3).map(tuple)
 lrs = st.sampled_from([0.0, 1e-3, 0.1, 1.0])

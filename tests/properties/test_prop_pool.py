@@ -8,7 +8,9 @@ from hypothesis import event, example, given, strategies as st
 import minigrad
 import minigrad.nn.functional as F
 import reference_nn as RN
-from conftest import as_tensor, dtypes, layouts, seeds, torch, values
+from prop_helpers import as_pair as _hw, as_tensor, dtypes, layouts, seeds, torch, value_kinds, values
+
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")    # the references' inf - inf on specials
 
 # k up to 5 on planes up to 9: kernels larger than the plane, 1x1 planes and primes all occur.
 shapes = st.tuples(st.integers(0, 2), st.integers(1, 3), st.integers(1, 9), st.integers(1, 9), st.booleans())
@@ -26,10 +28,6 @@ def geometry(draw, max_k=5, max_s=4, max_d=3):
     stride = draw(st.one_of(st.none(), pairs(1, max_s)))
     pair = lambda a, b: draw(st.sampled_from([(a, b), [a, b]])) if a != b or draw(st.booleans()) else a
     return pair(kh, kw), stride, pair(ph, pw), pair(dh, dw)
-
-
-def _hw(v):
-    return (v, v) if isinstance(v, int) else tuple(v)
 
 
 def _out_len(L, k, s, p, d, ceil):
@@ -59,15 +57,15 @@ def _grads_vs_reference(out, ref_out, x_t, x_ref, rng, dtype, rtol):
     return c
 
 
-@given(shape=shapes, geom=geometry(), ceil=st.booleans(), dtype=dtypes, layout=layouts, ties=st.booleans(),
+@given(shape=shapes, geom=geometry(), ceil=st.booleans(), dtype=dtypes, layout=layouts, kind=value_kinds,
        seed=seeds)
-@example(shape=(1, 1, 2, 2, True), geom=(2, 1, 1, 3), ceil=False, dtype=np.float32, layout="contiguous", ties=False,
-         seed=0)                                        # windows with no in-bounds tap (torch #114216)
-def test_max_pool2d(shape, geom, ceil, dtype, layout, ties, seed):
+@example(shape=(1, 1, 2, 2, True), geom=(2, 1, 1, 3), ceil=False, dtype=np.float32, layout="contiguous",
+         kind="uniform", seed=0)                        # windows with no in-bounds tap (torch #114216)
+def test_max_pool2d(shape, geom, ceil, dtype, layout, kind, seed):
     N, C, H, W, batched = shape
     kernel, stride, padding, dilation = geom
     rng = np.random.default_rng(seed)
-    x = values(rng, _shape(N, C, H, W, batched), dtype, ties)
+    x = values(rng, _shape(N, C, H, W, batched), dtype, kind)
     k, p, d = _hw(kernel), _hw(padding), _hw(dilation)
     s = k if stride is None else _hw(stride)
     xt = as_tensor(x, layout, requires_grad=True)
@@ -102,12 +100,12 @@ def test_max_pool2d(shape, geom, ceil, dtype, layout, ties, seed):
 
 @given(shape=shapes, geom=geometry(max_d=1), ceil=st.booleans(), count_include_pad=st.booleans(),
        divisor_override=st.one_of(st.none(), st.sampled_from([-3, -1, 1, 2, 5])), dtype=dtypes, layout=layouts,
-       seed=seeds)
-def test_avg_pool2d(shape, geom, ceil, count_include_pad, divisor_override, dtype, layout, seed):
+       kind=value_kinds, seed=seeds)
+def test_avg_pool2d(shape, geom, ceil, count_include_pad, divisor_override, dtype, layout, kind, seed):
     N, C, H, W, batched = shape
     kernel, stride, padding, _ = geom
     rng = np.random.default_rng(seed)
-    x = values(rng, _shape(N, C, H, W, batched), dtype)
+    x = values(rng, _shape(N, C, H, W, batched), dtype, kind)
     k, p = _hw(kernel), _hw(padding)
     s = k if stride is None else _hw(stride)
     xt = as_tensor(x, layout, requires_grad=True)
@@ -189,3 +187,43 @@ def test_max_unpool2d(shape, kernel, stride, padding, grow, explicit, index_kind
     if torch is not None and unique and N > 0:     # torch's scatter of duplicates is nondeterministic
         t_out = torch.nn.functional.max_unpool2d(torch.from_numpy(x.copy()), torch.from_numpy(idx.copy()), **args)
         np.testing.assert_array_equal(out.detach().numpy(), t_out.detach().numpy())
+
+
+BAD_VALUES = [0, -1, -3, 2.0, (1, 2, 3), (2, 0), (0, 2), (1, -1), ()]
+# torch 2.13 accepts these (with kernel_size=2): stride=() is the default, a negative divisor negates
+ACCEPTED = {("stride", ()), ("padding", 0), ("divisor_override", -1), ("divisor_override", -3)}
+
+
+@given(fn=st.sampled_from(["max_pool2d", "avg_pool2d"]),
+       field=st.sampled_from(["kernel_size", "stride", "padding", "dilation", "divisor_override"]),
+       bad=st.sampled_from(BAD_VALUES), shape=st.tuples(st.integers(0, 2), st.integers(1, 3), st.integers(4, 9),
+                                                        st.integers(4, 9), st.booleans()), seed=seeds)
+def test_pool_bad_arguments_raise_like_torch(fn, field, bad, shape, seed):
+    """One argument out of its domain (zero, negative, float, wrong length): minigrad raises a
+    RuntimeError/TypeError/ValueError, the same class as torch when torch raises, and torch's
+    result when torch accepts it (e.g. stride=() means the default)."""
+    if (fn, field) in (("avg_pool2d", "dilation"), ("max_pool2d", "divisor_override")):
+        return
+    if field == "divisor_override" and isinstance(bad, tuple):
+        return
+    N, C, H, W, batched = shape
+    x = values(np.random.default_rng(seed), _shape(N, C, H, W, batched), np.float32)
+    args = dict(kernel_size=2)
+    args[field] = bad
+    try:
+        got = getattr(F, fn)(minigrad.tensor(x), **args)
+        err = None
+    except (RuntimeError, TypeError, ValueError) as e:
+        got, err = None, e
+    accepted = (field, bad) in ACCEPTED
+    assert (err is None) == accepted, f"{fn}({field}={bad!r}): {'raised ' + repr(err) if err else 'accepted'}"
+    if torch is None:
+        return
+    try:
+        want = getattr(torch.nn.functional, fn)(torch.from_numpy(x), **args)
+    except (RuntimeError, TypeError, ValueError, IndexError) as e:
+        assert err is not None, f"{fn}({field}={bad!r}): torch raises {type(e).__name__}, minigrad returned"
+        assert type(err) is type(e), f"{fn}({field}={bad!r}): {type(err).__name__} vs torch {type(e).__name__}"
+        return
+    assert err is None, f"{fn}({field}={bad!r}): torch accepts it, minigrad raised {err!r}"
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6, atol=1e-6)
