@@ -26,9 +26,14 @@ def leaky_relu_forward(x, slope):
     return np.where(x > 0, x, x * x.dtype.type(slope))
 
 
+def _outer(x, channels, inner):
+    """x.size // (channels * inner), also for an empty x (where reshape cannot infer -1)."""
+    return x.size // max(channels * inner, 1)
+
+
 def prelu_forward(x, weight, channels, inner):
     """x viewed as (outer, channels, inner); weight[c] is channel c's slope."""
-    x3 = x.reshape(-1, channels, inner)
+    x3 = x.reshape(_outer(x, channels, inner), channels, inner)
     return np.where(x3 > 0, x3, x3 * weight.reshape(1, channels, 1)).reshape(x.shape)
 
 
@@ -83,7 +88,8 @@ def rrelu_backward(grad, noise):
 
 def prelu_backward(grad, x, weight, channels, inner):
     """Returns (grad_input, grad_weight); grad_weight summed in float64, then rounded."""
-    g3, x3 = grad.reshape(-1, channels, inner), x.reshape(-1, channels, inner)
+    outer = _outer(x, channels, inner)
+    g3, x3 = grad.reshape(outer, channels, inner), x.reshape(outer, channels, inner)
     w = weight.reshape(1, channels, 1)
     dx = np.where(x3 > 0, g3, w * g3).reshape(x.shape)
     contrib = np.where(x3 > 0, 0.0, x3.astype(np.float64) * g3.astype(np.float64))

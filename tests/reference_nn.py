@@ -200,7 +200,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 # ***** pooling: reference_pool on (planes, H, W), reshaped back *****
 
 def _planes(v):
-    return v.reshape((-1,) + v.shape[-2:])
+    return v.reshape((int(np.prod(v.shape[:-2])),) + v.shape[-2:])     # -1 cannot be inferred when empty
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):

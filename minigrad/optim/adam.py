@@ -3,7 +3,7 @@ import numpy as np
 
 from .._C import optim as _optim
 from .._parallel import threads_for
-from .optimizer import Optimizer, _check_fused, _flat_like
+from .optimizer import Optimizer, _check_fused, _flat_like, _flat_param, _write_back
 
 
 class Adam(Optimizer):
@@ -41,18 +41,19 @@ class Adam(Optimizer):
     def _update(self, p, grad, state, group):
         if not state:
             state["step"] = 0
-            state["exp_avg"] = np.zeros_like(p._data)
-            state["exp_avg_sq"] = np.zeros_like(p._data)
+            state["exp_avg"] = np.zeros(p._data.shape, p._data.dtype)
+            state["exp_avg_sq"] = np.zeros(p._data.shape, p._data.dtype)
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = np.zeros_like(p._data)
+                state["max_exp_avg_sq"] = np.zeros(p._data.shape, p._data.dtype)
         state["step"] += 1
         beta1, beta2 = group["betas"]
-        flat = p._data.reshape(-1)
+        flat = _flat_param(p)                       # state buffers are C order: flat views
         m, v = state["exp_avg"].reshape(-1), state["exp_avg_sq"].reshape(-1)
         vmax = state["max_exp_avg_sq"].reshape(-1) if group["amsgrad"] else v
         _optim.adam_update(flat, _flat_like(grad, p._data), m, v, vmax, group["lr"], beta1, beta2,
                            group["eps"], group["weight_decay"], group["decoupled_weight_decay"], group["amsgrad"],
                            group["maximize"], state["step"], threads_for(flat.size))
+        _write_back(p, flat)
 
 
 class AdamW(Adam):

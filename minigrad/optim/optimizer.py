@@ -11,6 +11,19 @@ def _flat_like(grad, param):
     return np.ascontiguousarray(grad, dtype=param.dtype).reshape(-1)
 
 
+def _flat_param(param):
+    """The parameter's values as a flat C-contiguous array for the fused kernels to update in
+    place: a view (the usual case), or a copy when `p.data = <non-contiguous tensor>` replaced the
+    array after the optimizer was built; then _write_back must copy the result back."""
+    data = param._data
+    return data.reshape(-1) if data.flags.c_contiguous else np.ascontiguousarray(data).reshape(-1)
+
+
+def _write_back(param, flat):
+    if not param._data.flags.c_contiguous:          # _flat_param made a copy
+        param._data[...] = flat.reshape(param._data.shape)
+
+
 def _signed_decayed_grad(param, grad, weight_decay, maximize):
     """torch's `g = -grad if maximize else grad; g = g + weight_decay * p` for the NumPy-written optimizers.
     May return `grad` itself: callers only ever write into their own buffers, never into g."""

@@ -3,7 +3,7 @@ import numpy as np
 
 from .._C import optim as _optim
 from .._parallel import threads_for
-from .optimizer import Optimizer, _check_fused, _flat_like
+from .optimizer import Optimizer, _check_fused, _flat_like, _flat_param, _write_back
 
 
 class SGD(Optimizer):
@@ -40,9 +40,10 @@ class SGD(Optimizer):
     def _update(p, grad, state, group):
         first = "momentum_buffer" not in state
         if group["momentum"] and first:
-            state["momentum_buffer"] = np.empty_like(p._data)
+            state["momentum_buffer"] = np.empty(p._data.shape, p._data.dtype)   # C order: read through a flat view
         buf = state.get("momentum_buffer")
-        flat = p._data.reshape(-1)
+        flat = _flat_param(p)
         _optim.sgd_update(flat, _flat_like(grad, p._data), flat if buf is None else buf.reshape(-1),
                           group["lr"], group["momentum"], group["dampening"], group["weight_decay"],
                           group["nesterov"], group["maximize"], first, threads_for(flat.size))
+        _write_back(p, flat)
