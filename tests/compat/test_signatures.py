@@ -18,6 +18,7 @@ import minigrad.optim
 
 torch = pytest.importorskip("torch", reason="torch not installed: signatures cannot be compared")
 import torch.nn.functional  # noqa: E402
+import torch.nn.utils  # noqa: E402
 import torch.optim.lr_scheduler  # noqa: E402
 import torch.utils.data  # noqa: E402
 
@@ -159,6 +160,7 @@ def _pairs():
         ("minigrad", minigrad, torch, False),
         ("Tensor", minigrad.Tensor, torch.Tensor, True),   # checked against torch.<name> where it exists
         ("nn.functional", minigrad.nn.functional, torch.nn.functional, False),
+        ("nn.utils", minigrad.nn.utils, torch.nn.utils, False),
     ]
     for label, mine, theirs, is_method in spaces:
         for name in sorted(dir(mine)):
