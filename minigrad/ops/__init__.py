@@ -8,3 +8,4 @@ from .reduce import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .regularization import *  # noqa: F401,F403
 from .pointwise_math import *  # noqa: F401,F403
+from .misc import *  # noqa: F401,F403
