@@ -13,12 +13,12 @@ import numpy as np
 from .. import ops
 from ..random import numpy_rng
 from ..tensor import Tensor, _dtype_name
-from ._bind import method, op
+from ._bind import apply_inplace, method, op
 from ._operands import broadcast_error, check_tensor
 from .linalg import matmul
 from .pointwise import clamp, where
 from .reduction import _dims
-from .shape import _dim, cat, int_tuple
+from .shape import _dim, cat, distinct_dims, int_tuple
 
 
 def _int64(array):
@@ -29,6 +29,8 @@ def _int64(array):
 
 @op()
 def unbind(input, dim=0):
+    if input.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = _dim(dim, input.ndim)
     return tuple(input[(slice(None),) * d + (i,)] for i in range(input.shape[d]))
 
@@ -58,8 +60,7 @@ def masked_select(input, mask):
 
 @op()
 def count_nonzero(input, dim=None):
-    axes = None if dim is None else int_tuple(dim, "count_nonzero", "dim")
-    axes = None if axes is None else tuple(_dim(a, input.ndim) for a in axes)
+    axes = None if dim is None else distinct_dims(dim, input.ndim)
     return _int64(np.count_nonzero(input._data, axis=axes))
 
 
@@ -177,21 +178,24 @@ def meshgrid(*tensors, indexing=None):
     return tuple(grids)
 
 
-def _at_least(tensors, ndim):
+def _at_least(tensors, ndim, name):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError(f"{name} expects a non-empty TensorList")
     return [t.reshape(*(1,) * (ndim - t.ndim), *t.shape) if t.ndim < ndim else t for t in tensors]
 
 
 @op(method=False)
 def hstack(tensors):
     """Join along dim 1, or dim 0 when the tensors are 1-D (0-d ones count as 1-D)."""
-    tensors = _at_least(list(tensors), 1)
-    return cat(tensors, 0 if tensors and tensors[0].ndim == 1 else 1)
+    tensors = _at_least(tensors, 1, "hstack")
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
 @op(method=False)
 def vstack(tensors):
     """Join along dim 0, 1-D tensors (n,) as rows (1, n)."""
-    return cat(_at_least(list(tensors), 2), 0)
+    return cat(_at_least(tensors, 2, "vstack"), 0)
 
 
 # ***** cleanup and clamping *****
@@ -248,25 +252,27 @@ def _probabilities(name, input):
     return x
 
 
+def _draw_bernoulli(p, shape, dtype, generator):
+    if p.size and not (p.min() >= 0 and p.max() <= 1):
+        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+    return Tensor._wrap((numpy_rng(generator).random(shape) < p).astype(dtype))
+
+
 @op()
 def bernoulli(input, *, generator=None):
     """1 with probability input[i], else 0, in input's dtype."""
     p = _probabilities("bernoulli", input)
-    if p.size and not (p.min() >= 0 and p.max() <= 1):
-        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
-    return Tensor._wrap((numpy_rng(generator).random(p.shape) < p).astype(p.dtype))
+    return _draw_bernoulli(p, p.shape, p.dtype, generator)
 
 
 @method()
 def bernoulli_(self, p=0.5, *, generator=None):
-    """Fill self with draws that are 1 with probability p (a number or a tensor)."""
-    probs = p._data if isinstance(p, Tensor) else np.asarray(p, dtype=np.float64)
-    if probs.size and not (probs.min() >= 0 and probs.max() <= 1):
+    """Fill self (any dtype) with draws that are 1 with probability p, a number or a tensor
+    broadcast to self."""
+    if not isinstance(p, Tensor) and not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
-    draws = numpy_rng(generator).random(self.shape) < np.broadcast_to(probs, self.shape)
-    self._data[...] = draws
-    self._version[0] += 1
-    return self
+    probs = np.broadcast_to(p._data if isinstance(p, Tensor) else p, self.shape)
+    return apply_inplace(self, lambda t: _draw_bernoulli(probs, t.shape, t._data.dtype, generator))
 
 
 @op()

@@ -167,6 +167,15 @@ ERRORS = [
     (lambda L, x: L.var_mean(L.tensor([1, 2])), RuntimeError, "var_mean only support floating point"),
     (lambda L, x: L.bernoulli(L.tensor([1.5])), RuntimeError, "Expected p_in >= 0 && p_in <= 1"),
     (lambda L, x: L.bernoulli(L.tensor([1])), NotImplementedError, "not implemented for 'Long'"),
+    (lambda L, x: x.bernoulli_(1.5), RuntimeError, r"bernoulli_ expects p to be in \[0, 1\], but got p=1.5"),
+    (lambda L, x: x.bernoulli_(L.tensor([0.5, 2.0, 0.0])), RuntimeError, "Expected p_in >= 0 && p_in <= 1"),
+    (lambda L, x: x.requires_grad_().bernoulli_(), RuntimeError,
+     "a leaf Variable that requires grad is being used in an in-place operation"),
+    (lambda L, x: L.hstack([]), RuntimeError, "hstack expects a non-empty TensorList"),
+    (lambda L, x: L.vstack([]), RuntimeError, "vstack expects a non-empty TensorList"),
+    (lambda L, x: L.unbind(L.tensor(1.0)), IndexError, "Dimension specified as 0 but tensor has no dimensions"),
+    (lambda L, x: L.count_nonzero(x, (0, 0)), RuntimeError, "dim 0 appears multiple times in the list of dims"),
+    (lambda L, x: L.multinomial(x[0], 0), RuntimeError, "cannot sample n_sample <= 0 samples"),
     (lambda L, x: L.multinomial(x[0], 4), RuntimeError,
      r"cannot sample n_sample > prob_dist.size\(-1\) samples without replacement"),
     (lambda L, x: L.multinomial(L.tensor([-1.0, 1.0]), 1), RuntimeError,
@@ -235,6 +244,10 @@ def test_bernoulli_properties():
     assert minigrad.bernoulli(p).tolist() == first.tolist()
     z = minigrad.zeros(1000)
     assert z.bernoulli_(0.25) is z and set(z.unique().tolist()) == {0.0, 1.0} and abs(z.mean().item() - 0.25) < 0.06
+    assert z._version_number == 1
+    ints = minigrad.zeros(2, 500, dtype=minigrad.int64)
+    ints.bernoulli_(minigrad.tensor([[0.0], [1.0]]), generator=minigrad.Generator().manual_seed(1))
+    assert ints.dtype == np.int64 and ints[0].sum().item() == 0 and ints[1].sum().item() == 500
 
 
 def test_multinomial_properties():
