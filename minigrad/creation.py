@@ -204,14 +204,14 @@ def eye(n, m=None, *, dtype=None, layout=None, device=None, requires_grad=False)
 def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False):
     """U[0, 1)."""
-    arr = _random.numpy_rng().random(_size(size), dtype=np.float64)
+    arr = _random.numpy_rng(generator).random(_size(size), dtype=np.float64)
     return _make(arr.astype(_dtype.np_dtype(dtype)), requires_grad, device)
 
 
 def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False):
     """N(0, 1)."""
-    arr = _random.numpy_rng().standard_normal(_size(size))
+    arr = _random.numpy_rng(generator).standard_normal(_size(size))
     return _make(arr.astype(_dtype.np_dtype(dtype)), requires_grad, device)
 
 
@@ -224,7 +224,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=N
         raise TypeError("randint() missing required argument 'size'")
     if high is None or low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    arr = _random.numpy_rng().integers(low, high, _size((size,)), dtype=np.int64)
+    arr = _random.numpy_rng(generator).integers(low, high, _size((size,)), dtype=np.int64)
     return _make(arr.astype(_dtype.np_dtype(dtype, _dtype.int64)), requires_grad, device)
 
 
@@ -252,7 +252,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=N
     else:
         raise TypeError("normal() received an invalid combination of arguments: give `size` with float mean and std")
     like = next((t.dtype for t in (mean, std) if isinstance(t, Tensor)), None)
-    arr = m + s * _random.numpy_rng().standard_normal(shape)
+    arr = m + s * _random.numpy_rng(generator).standard_normal(shape)
     return _make(np.asarray(arr).astype(_dtype.np_dtype(dtype, like)), requires_grad, device)
 
 

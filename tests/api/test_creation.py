@@ -324,3 +324,14 @@ def test_new_methods_like_torch():
         _same(m.new_full((2,), 3.7), t.new_full((2,), 3.7))
         _same(m.new_ones(2, 3), t.new_ones(2, 3))
         _same(m.new_zeros((2,)), t.new_zeros((2,)))
+
+
+def test_random_factories_draw_from_the_generator_given():
+    for make in (lambda g: minigrad.rand(3, generator=g), lambda g: minigrad.randn(3, generator=g),
+                 lambda g: minigrad.randint(0, 100, (3,), generator=g),
+                 lambda g: minigrad.normal(0.0, 1.0, (3,), generator=g)):
+        a = make(minigrad.Generator().manual_seed(7))
+        minigrad.manual_seed(123)           # the global generator's state must not matter
+        b = make(minigrad.Generator().manual_seed(7))
+        assert a.tolist() == b.tolist()
+        assert make(minigrad.Generator().manual_seed(8)).tolist() != a.tolist()
