@@ -197,7 +197,8 @@ def test_hook_signatures_match_torch():
     if torch is None:
         pytest.skip("torch not installed")
     import inspect
-    for name in ("register_forward_pre_hook", "register_forward_hook"):
+    for name in ("register_forward_pre_hook", "register_forward_hook", "register_full_backward_hook",
+                 "register_full_backward_pre_hook"):
         mine = inspect.signature(getattr(nn.Module, name)).parameters
         theirs = inspect.signature(getattr(torch.nn.Module, name)).parameters
         assert [(p.name, p.kind, p.default) for p in mine.values()] == \

@@ -1,21 +1,19 @@
-"""Forward hooks around Module.forward, in torch's order (nn.Module._call_impl): global pre-hooks,
+"""Forward hooks (and the set-up of full backward hooks) around Module.forward, in torch's order (nn.Module._call_impl): global pre-hooks,
 the module's pre-hooks, forward, global forward hooks, the module's forward hooks. Only modules
 that ever had a hook (or any module once a global hook exists) come here: Module.__call__
 checks one flag first, so a model without hooks pays nothing."""
 import warnings
 from collections import OrderedDict
 
+from ...autograd import grad_mode
 from ...utils.hooks import RemovableHandle
+from ._backward_hooks import BackwardHook
 
 # register_module_forward_{pre_,}hook: every module's hooks (ids index the flag dicts)
 _global_forward_pre_hooks = OrderedDict()
 _global_forward_hooks = OrderedDict()
 _global_forward_hooks_with_kwargs = OrderedDict()
 _global_forward_hooks_always_called = OrderedDict()
-
-_STORES = ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
-           "_forward_hooks_with_kwargs", "_forward_hooks_always_called")
-
 
 def hook_store(module, name):
     """The module's dict `name`, made on first use (modules without hooks carry none)."""
@@ -71,12 +69,17 @@ def call_with_hooks(module, args, kwargs):
                 new = hook(module, args)
                 if new is not None:
                     args = new if isinstance(new, tuple) else (new,)
+        bw_hooks, bw_pre_hooks = d.get("_backward_hooks"), d.get("_backward_pre_hooks")
+        bw_hook = None
+        if (bw_hooks or bw_pre_hooks) and grad_mode.state.enabled:
+            bw_hook = BackwardHook(module, bw_hooks or _empty(), bw_pre_hooks or _empty())
+            args = bw_hook.setup_input_hook(args)
         result = module.forward(*args, **kwargs)
         for hook_id, hook in (*_global_forward_hooks.items(), *post.items()):
             if hook_id in always or hook_id in _global_forward_hooks_always_called:
                 called_always.add(hook_id)
             result = _forward_hook_result(module, hook_id, hook, args, kwargs, result, post_kw)
-        return result
+        return result if bw_hook is None else bw_hook.setup_output_hook(result)
     except Exception:
         # always_call hooks still see the call (result None when forward raised); their
         # errors are only warned about, so the original error is the one raised

@@ -278,7 +278,18 @@ class Module:
             return self.forward(*args, **kwargs)
         return _hooks.call_with_hooks(self, args, kwargs)
 
-    # ***** forward hooks (torch's signatures; the calls are in _hooks.py) *****
+    # ***** hooks (torch's signatures; the calls are in _hooks.py and _backward_hooks.py) *****
+    def register_full_backward_hook(self, hook, prepend=False):
+        """hook(module, grad_input, grad_output) -> None or a replacement grad_input; grad_input
+        has one entry per positional argument (None where it is not a tensor needing grad)."""
+        object.__setattr__(self, "_call_hooked", True)
+        return _hooks.add_hook(_hooks.hook_store(self, "_backward_hooks"), hook, [], prepend)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """hook(module, grad_output) -> None or a replacement grad_output, before grad_input is computed."""
+        object.__setattr__(self, "_call_hooked", True)
+        return _hooks.add_hook(_hooks.hook_store(self, "_backward_pre_hooks"), hook, [], prepend)
+
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """hook(module, args) -> None or new args (a non-tuple becomes a 1-tuple); with_kwargs:
         hook(module, args, kwargs) -> None or (new_args, new_kwargs). Runs before forward."""
