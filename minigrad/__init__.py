@@ -12,7 +12,11 @@ from ._dtype import *  # noqa: E402,F401,F403  (dtype, float32, ..., get/set_def
 from ._size import Size  # noqa: E402
 from ._config import config  # noqa: E402
 from ._parallel import get_num_threads, set_num_threads  # noqa: E402
-from .autograd import enable_grad, gradcheck, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
+from ._deterministic import (are_deterministic_algorithms_enabled,  # noqa: E402
+                             is_deterministic_algorithms_warn_only_enabled, use_deterministic_algorithms)
+from ._tensor_str import get_printoptions, set_printoptions  # noqa: E402
+from .autograd import (enable_grad, gradcheck, inference_mode, is_grad_enabled,  # noqa: E402
+                       is_inference_mode_enabled, no_grad, set_grad_enabled)
 from .creation import *  # noqa: E402,F401,F403
 from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,  # noqa: E402
                      seed, set_rng_state)

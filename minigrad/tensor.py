@@ -23,7 +23,8 @@ def _dtype_name(dt):
 
 
 class Tensor:
-    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_out_idx", "_version", "_hooks", "__weakref__")
+    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_out_idx", "_version", "_hooks", "_inference",
+                 "__weakref__")
     __array_priority__ = 1000   # so ndarray <op> Tensor defers to Tensor's reflected operators
 
     def __init__(self, *args, dtype=None, device=None, requires_grad=False):
@@ -266,6 +267,10 @@ class Tensor:
         hooks = self._ctx._hooks if self._ctx is not None else None
         return any(idx == self._out_idx and isinstance(h, _GradRetainer) and h.tensor() is self
                    for idx, h in hooks or ())
+
+    def is_inference(self):
+        """True for a tensor made inside minigrad.inference_mode (the slot is set only then)."""
+        return getattr(self, "_inference", False)
 
     def register_hook(self, hook):
         """hook(grad) -> None or a replacement gradient; called when this tensor's gradient is computed."""

@@ -2,8 +2,9 @@
 from . import graph
 from .engine import grad
 from .function import Function
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+                        set_grad_enabled)
 from .gradcheck import GradcheckError, gradcheck
 
 __all__ = ["Function", "grad", "gradcheck", "GradcheckError", "no_grad", "enable_grad",
-           "set_grad_enabled", "is_grad_enabled", "graph"]
+           "set_grad_enabled", "is_grad_enabled", "inference_mode", "is_inference_mode_enabled", "graph"]

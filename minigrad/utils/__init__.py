@@ -1,4 +1,4 @@
 """torch.utils's counterpart: `minigrad.utils.data` (datasets, samplers, DataLoader)."""
-from . import data
+from . import data, hooks
 
-__all__ = ["data"]
+__all__ = ["data", "hooks"]

@@ -6,6 +6,8 @@ import numpy as np
 from ... import _dtype
 from ...tensor import Tensor, _parse_to
 from ..parameter import Parameter
+from ...utils.hooks import RemovableHandle
+from . import _hooks
 
 
 class Module:
@@ -13,6 +15,7 @@ class Module:
     `register_buffer` registers state that is saved but not learned (BatchNorm's running stats)."""
 
     training = True
+    _call_hooked = False   # set (on the instance, or on Module by a global hook) by hook registration
 
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -271,7 +274,38 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        if not self._call_hooked:
+            return self.forward(*args, **kwargs)
+        return _hooks.call_with_hooks(self, args, kwargs)
+
+    # ***** hooks (torch's signatures; the calls are in _hooks.py and _backward_hooks.py) *****
+    def register_full_backward_hook(self, hook, prepend=False):
+        """hook(module, grad_input, grad_output) -> None or a replacement grad_input; grad_input
+        has one entry per positional argument (None where it is not a tensor needing grad)."""
+        object.__setattr__(self, "_call_hooked", True)
+        return _hooks.add_hook(_hooks.hook_store(self, "_backward_hooks"), hook, [], prepend)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """hook(module, grad_output) -> None or a replacement grad_output, before grad_input is computed."""
+        object.__setattr__(self, "_call_hooked", True)
+        return _hooks.add_hook(_hooks.hook_store(self, "_backward_pre_hooks"), hook, [], prepend)
+
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """hook(module, args) -> None or new args (a non-tuple becomes a 1-tuple); with_kwargs:
+        hook(module, args, kwargs) -> None or (new_args, new_kwargs). Runs before forward."""
+        object.__setattr__(self, "_call_hooked", True)
+        store = _hooks.hook_store
+        return _hooks.add_hook(store(self, "_forward_pre_hooks"),
+                               hook, [(store(self, "_forward_pre_hooks_with_kwargs"), with_kwargs)], prepend)
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        """hook(module, args, output) -> None or a replacement output (with_kwargs: hook(module,
+        args, kwargs, output)); always_call: also run when forward raises (output None)."""
+        object.__setattr__(self, "_call_hooked", True)
+        store = _hooks.hook_store
+        flags = [(store(self, "_forward_hooks_with_kwargs"), with_kwargs),
+                 (store(self, "_forward_hooks_always_called"), always_call)]
+        return _hooks.add_hook(store(self, "_forward_hooks"), hook, flags, prepend)
 
     # ***** state dict: torch's key names and shapes, values as NumPy arrays *****
     def state_dict(self, *, destination=None, prefix="", keep_vars=False):
@@ -344,6 +378,28 @@ class Module:
         elif lines:
             body = "\n  " + "\n  ".join(lines) + "\n"
         return f"{type(self).__name__}({body})"
+
+
+def register_module_forward_pre_hook(hook):
+    """A forward pre-hook on every module (before each module's own)."""
+    Module._call_hooked = True
+    return _hooks.add_hook(_hooks._global_forward_pre_hooks, hook, [], False, _GlobalHandle)
+
+
+def register_module_forward_hook(hook, *, with_kwargs=False, always_call=False):
+    """A forward hook on every module (before each module's own)."""
+    Module._call_hooked = True
+    flags = [(_hooks._global_forward_hooks_with_kwargs, with_kwargs),
+             (_hooks._global_forward_hooks_always_called, always_call)]
+    return _hooks.add_hook(_hooks._global_forward_hooks, hook, flags, False, _GlobalHandle)
+
+
+class _GlobalHandle(RemovableHandle):
+    """Once no global hook is left, modules without hooks of their own go back to the plain path."""
+
+    def remove(self):
+        super().remove()
+        Module._call_hooked = bool(_hooks._global_forward_pre_hooks or _hooks._global_forward_hooks)
 
 
 def _typename(obj):
