@@ -11,6 +11,8 @@ from . import _device, _dtype, ops
 from ._size import Size
 from ._tensor_str import tensor_repr
 from .autograd import engine, grad_mode
+from .autograd.function import check_inplace
+from .ops.movement import _is_advanced
 from .ops.reduce import normalize_dims
 
 _FLOATS = (np.float32, np.float64)
@@ -336,8 +338,8 @@ class Tensor:
 
     def _write(self, fn):
         """Overwrite data with no autograd (init, zero_, fill_): only allowed where torch allows it."""
-        if grad_mode.is_grad_enabled() and self.requires_grad and self._ctx is None:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        if grad_mode.is_grad_enabled():
+            check_inplace(self)
         fn(self._data)
         self._version[0] += 1
         return self
@@ -353,7 +355,13 @@ class Tensor:
 
     # ***** indexing (the named shape and indexing ops live in api/shape.py, api/indexing.py) *****
     def __getitem__(self, index):
-        return ops.GetItem.apply(self, _index_arrays(index))
+        index = _index_arrays(index)
+        if _is_advanced(index):
+            return ops.GetItem.apply(self, index)
+        out = ops.Slice.apply(self, index)
+        if out._data.base is not None:   # a NumPy view: in-place changes through either are seen by both
+            out._version = self._version
+        return out
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))

@@ -10,6 +10,7 @@ gives `minigrad.exp(x)`, `x.exp()` and `x.exp_()`. The function takes PyTorch's 
 function's (`x.reshape(2, 3)` vs `minigrad.reshape(x, (2, 3))`), `method=False` and a method
 that calls the function, next to it.
 """
+from ..autograd.function import check_inplace
 from ..autograd.grad_mode import state as _mode
 from ..tensor import Tensor, _dtype_name
 
@@ -53,8 +54,7 @@ def apply_inplace(tensor, fn, *args, **kwargs):
     bumped, and, when a graph is recorded, its history rebased onto the op (torch's `op_`)."""
     if not _mode.enabled:
         return _write(tensor, fn(tensor, *args, **kwargs))
-    if tensor.requires_grad and tensor._ctx is None:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    check_inplace(tensor)
     if not tensor.requires_grad:
         out = fn(Tensor._wrap(tensor._data), *args, **kwargs)
         if not out.requires_grad:          # no graph: nothing saved the old value

@@ -168,8 +168,7 @@ class ArrayFunction(NodeIntrospection):
             out = cls.apply(tensor, *args, **kwargs)
             _write_inplace(tensor, out._data)
             return tensor
-        if tensor.is_leaf and tensor.requires_grad:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        check_inplace(tensor)
         # The value before the op becomes a tensor of its own, holding the old history.
         old = Tensor._wrap(tensor._data.copy(), tensor._ctx, tensor._out_idx)
         old.requires_grad = tensor.requires_grad
@@ -181,6 +180,22 @@ class ArrayFunction(NodeIntrospection):
     def _release(self):
         self._saved = ()
         self._freed = True
+
+
+def check_inplace(tensor):
+    """torch's refusals for an in-place op while grad mode is on: on a leaf that requires grad,
+    or on a view of one (its memory is the leaf's: the leaf would change behind autograd's back)."""
+    if not tensor.requires_grad:
+        return
+    ctx = tensor._ctx
+    if ctx is None:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    while ctx.is_view and ctx.parents and ctx.parents[0] is not None:
+        base = ctx.parents[0]
+        if base._ctx is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
+        ctx = base._ctx
 
 
 def _write_inplace(tensor, value):

@@ -364,3 +364,21 @@ def test_backward_inputs_accumulates_only_into_those():
     np.testing.assert_allclose(x.grad.numpy(), 2 * y.detach().numpy())
     with pytest.raises(RuntimeError, match="create_graph=True"):
         (x * y).sum().backward(create_graph=True)
+
+
+def test_basic_index_views_share_the_version_counter_and_leaf_views_refuse_in_place():
+    x = minigrad.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad is being used"):
+        x[0:2].mul_(2)
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad is being used"):
+        x.view(3)[1:].zero_()                      # through a chain of views
+    with minigrad.no_grad():
+        x[0:2].mul_(2)                             # allowed without grad mode, as in torch
+    assert x.tolist() == [2.0, 2.0, 1.0]
+    y = x * 1
+    z = y * y                                      # saves y
+    v = y[0:2]
+    assert v._version is y._version and y[[0, 1]]._version is not y._version   # advanced index: a copy
+    v.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.sum().backward()
