@@ -38,8 +38,6 @@ class ConvTranspose2d(ArrayFunction):
         cols = np.empty((Cout * kh * kw, N, H, W), dtype=x.dtype)
         if cols.size:
             mm(w.reshape(g, Cin // g, K).transpose(0, 2, 1), xT, cols.reshape(g, K, N * H * W))
-        else:
-            cols.fill(0)
         out = np.empty((N, Cout) + tuple(out_hw), dtype=x.dtype)
         _cim2col.col2im(cols, out, kh, kw, sh, sw, ph, pw, dh, dw, threads_for(cols.size, _IM2COL_THRESHOLD))
         if b is not None:

@@ -97,8 +97,9 @@ class BCEWithLogitsLoss(_PointwiseLoss):
     @staticmethod
     def derivatives(x, y, pos_weight):
         lw = 1 if pos_weight is None else 1 + (pos_weight - 1) * y
-        sig = np.exp(_log_sigmoid(x))
-        dy = -x if pos_weight is None else -x - (pos_weight - 1) * _log_sigmoid(x)
+        log_sig = _log_sigmoid(x)
+        sig = np.exp(log_sig)
+        dy = -x if pos_weight is None else -x - (pos_weight - 1) * log_sig
         return (1 - y) - lw * (1 - sig), dy
 
 

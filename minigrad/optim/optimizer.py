@@ -15,8 +15,7 @@ def _flat_param(param):
     """The parameter's values as a flat C-contiguous array for the fused kernels to update in
     place: a view (the usual case), or a copy when `p.data = <non-contiguous tensor>` replaced the
     array after the optimizer was built; then _write_back must copy the result back."""
-    data = param._data
-    return data.reshape(-1) if data.flags.c_contiguous else np.ascontiguousarray(data).reshape(-1)
+    return np.ascontiguousarray(param._data).reshape(-1)
 
 
 def _write_back(param, flat):

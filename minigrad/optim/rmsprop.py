@@ -16,6 +16,15 @@ def _lerp_(start, end, weight):
         np.subtract(end, diff, out=start)
 
 
+
+def _buffer(state, name, p):
+    """A state buffer made (zeros) on first use: a schedule (OneCycleLR) may switch momentum or
+    centering on after the first step."""
+    buf = state.get(name)
+    if buf is None:
+        buf = state[name] = np.zeros_like(p._data)
+    return buf
+
 class RMSprop(Optimizer):
     """For each parameter with a gradient (torch's equations):
 
@@ -39,7 +48,7 @@ class RMSprop(Optimizer):
 
     @staticmethod
     def _update(p, grad, state, group):
-        if not state:
+        if not state:      # torch's keys, in torch's order
             state["step"] = 0
             state["square_avg"] = np.zeros_like(p._data)
             if group["momentum"] > 0:
@@ -56,8 +65,7 @@ class RMSprop(Optimizer):
         square_avg *= alpha
         square_avg += tmp
         if group["centered"]:
-            # a schedule (OneCycleLR) may switch options on after the first step
-            grad_avg = state.setdefault("grad_avg", np.zeros_like(p._data))
+            grad_avg = _buffer(state, "grad_avg", p)
             _lerp_(grad_avg, g, 1 - alpha)
             avg = np.multiply(grad_avg, grad_avg)
             np.subtract(square_avg, avg, out=avg)
@@ -67,7 +75,7 @@ class RMSprop(Optimizer):
         avg += group["eps"]
 
         if group["momentum"] > 0:
-            buf = state.setdefault("momentum_buffer", np.zeros_like(p._data))
+            buf = _buffer(state, "momentum_buffer", p)
             np.divide(g, avg, out=tmp)
             buf *= group["momentum"]
             buf += tmp

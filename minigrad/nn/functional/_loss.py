@@ -41,6 +41,12 @@ def _check_reduction(reduction):
         raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
+def _reduce(loss, reduction):
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.mean()
+
+
 def _class_rows(input, target):
     """(N, C, d1...) / (C,) input and (N, d1...) / () target -> (M, C) rows and (M,) targets."""
     if input.ndim == 1:
@@ -129,11 +135,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
             shape[class_dim] = c
             q = q * np.asarray(weight._data if isinstance(weight, Tensor) else weight).reshape(shape)
         per_row = -(lp * Tensor._wrap(q.astype(input.dtype))).sum(class_dim)
-        if reduction == "none":
-            return per_row
-        if reduction == "sum":
-            return per_row.sum()
-        return per_row.mean()   # torch divides by the number of rows (input.numel() / C)
+        return _reduce(per_row, reduction)   # 'mean': torch divides by the number of rows (numel / C)
     return _nll_loss(lp, target, weight, ignore_index, reduction, label_smoothing)
 
 
@@ -146,7 +148,4 @@ def mse_loss(input, target, reduction="mean"):
         warnings.warn(f"Using a target size ({tuple(target.shape)}) that is different to the input size "
                       f"({tuple(input.shape)}). This will likely lead to incorrect results due to broadcasting. "
                       "Please ensure they have the same size.", UserWarning, stacklevel=2)
-    sq = (input - target) ** 2
-    if reduction == "none":
-        return sq
-    return sq.sum() if reduction == "sum" else sq.mean()
+    return _reduce((input - target) ** 2, reduction)

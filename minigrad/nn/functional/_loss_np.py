@@ -15,16 +15,10 @@ import numpy as np
 
 from ...ops import pointwise_loss as _ops
 from ...tensor import Tensor
-from ._loss import _check_reduction, _legacy_reduction
+from ._loss import _check_reduction, _legacy_reduction, _reduce
 
 __all__ = ["l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
            "kl_div", "one_hot"]
-
-
-def _reduce(loss, reduction):
-    if reduction == "none":
-        return loss
-    return loss.sum() if reduction == "sum" else loss.mean()
 
 
 def _as_tensor(x, like):

@@ -1,6 +1,6 @@
 """Loss modules: hyperparameters only; forward is one functional call."""
 from .. import functional as F
-from ..functional._loss_np import _legacy_reduction
+from ..functional._loss import _check_reduction, _legacy_reduction
 from .module import Module
 
 __all__ = ["CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss",
@@ -10,8 +10,7 @@ __all__ = ["CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "
 class CrossEntropyLoss(Module):
     def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
         super().__init__()
-        if reduction not in ("none", "mean", "sum"):
-            raise ValueError(f"{reduction} is not a valid value for reduction")
+        _check_reduction(reduction)
         self.weight, self.ignore_index = weight, ignore_index
         self.reduction, self.label_smoothing = reduction, label_smoothing
 
@@ -23,8 +22,7 @@ class CrossEntropyLoss(Module):
 class NLLLoss(Module):
     def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
         super().__init__()
-        if reduction not in ("none", "mean", "sum"):
-            raise ValueError(f"{reduction} is not a valid value for reduction")
+        _check_reduction(reduction)
         self.weight, self.ignore_index, self.reduction = weight, ignore_index, reduction
 
     def forward(self, input, target):
@@ -34,8 +32,7 @@ class NLLLoss(Module):
 class MSELoss(Module):
     def __init__(self, reduction="mean"):
         super().__init__()
-        if reduction not in ("none", "mean", "sum"):
-            raise ValueError(f"{reduction} is not a valid value for reduction")
+        _check_reduction(reduction)
         self.reduction = reduction
 
     def forward(self, input, target):
