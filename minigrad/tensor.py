@@ -358,10 +358,7 @@ class Tensor:
         index = _index_arrays(index)
         if _is_advanced(index):
             return ops.GetItem.apply(self, index)
-        out = ops.Slice.apply(self, index)
-        if out._data.base is not None:   # a NumPy view: in-place changes through either are seen by both
-            out._version = self._version
-        return out
+        return ops.Slice.apply(self, index)   # a view: it shares self's version counter
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))

@@ -35,13 +35,6 @@ def distinct_dims(dims, ndim):
     return out
 
 
-def _view_of(out, base):
-    """`out` shares `base`'s memory, so it shares its version counter too. (ArrayFunction.apply
-    does this for view ops only when it records a graph.)"""
-    out._version = base._version
-    return out
-
-
 def sizes_arg(args, name, arg="size"):
     """torch's `*size` convention: (2, 3), ((2, 3),) and ([2, 3],) all mean (2, 3)."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
@@ -86,7 +79,7 @@ def _infer_size(shape, numel):
 def _reshape(input, shape):
     """A view when the strides allow one, else a copy (torch's reshape)."""
     try:
-        return _view_of(ops.Reshape.apply(input, shape), input)
+        return ops.Reshape.apply(input, shape)
     except ValueError:
         return ops.Reshape.apply(ops.Clone.apply(input), shape)
 
@@ -97,7 +90,7 @@ def _reshape(input, shape):
 def view(self, *shape):
     shape = _infer_size(sizes_arg(shape, "view"), self._data.size)
     try:
-        return _view_of(ops.Reshape.apply(self, shape), self)
+        return ops.Reshape.apply(self, shape)
     except ValueError:
         raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one "
                            "dimension spans across two contiguous subspaces). Use .reshape(...) instead.") from None
@@ -143,20 +136,20 @@ def unflatten(input, dim, sizes):
     if -1 not in sizes and math.prod(sizes) != n:
         raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
                            f"({n}) in the input tensor")
-    return _view_of(ops.Reshape.apply(input, input.shape[:d] + _infer_size(sizes, n) + input.shape[d + 1:]), input)
+    return ops.Reshape.apply(input, input.shape[:d] + _infer_size(sizes, n) + input.shape[d + 1:])
 
 
 @op()
 def squeeze(input, dim=None):
     dims = distinct_dims(dim, input.ndim)
     shape = tuple(n for a, n in enumerate(input.shape) if n != 1 or a not in dims)
-    return _view_of(ops.Reshape.apply(input, shape), input)
+    return ops.Reshape.apply(input, shape)
 
 
 @op()
 def unsqueeze(input, dim):
     d = _dim(dim, input.ndim + 1)
-    return _view_of(ops.Reshape.apply(input, input.shape[:d] + (1,) + input.shape[d:]), input)
+    return ops.Reshape.apply(input, input.shape[:d] + (1,) + input.shape[d:])
 
 
 @op(method=False)
@@ -169,7 +162,7 @@ def permute(input, dims):
     dims = tuple(_dim(d, input.ndim) for d in dims)
     if len(set(dims)) != len(dims):
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    return _view_of(ops.Permute.apply(input, dims), input)
+    return ops.Permute.apply(input, dims)
 
 
 @method("permute")
@@ -181,8 +174,8 @@ def permute_method(self, *dims):
 def transpose(input, dim0, dim1):
     d0, d1 = _dim(dim0, input.ndim), _dim(dim1, input.ndim)
     if input.ndim == 0:
-        return _view_of(ops.Reshape.apply(input, ()), input)
-    return _view_of(ops.Transpose.apply(input, d0, d1), input)
+        return ops.Reshape.apply(input, ())
+    return ops.Transpose.apply(input, d0, d1)
 
 
 @op()
@@ -229,7 +222,7 @@ def expand(self, *sizes):
                                f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
                                f"{list(self.shape)}")
     _check_view_size(full, self._data.dtype.itemsize)
-    return _view_of(ops.Expand.apply(self, tuple(full)), self)
+    return ops.Expand.apply(self, tuple(full))
 
 
 def _check_view_size(sizes, itemsize):
@@ -340,10 +333,7 @@ def stack(tensors, dim=0):
 # ***** splitting: views of consecutive pieces *****
 
 def _pieces(input, sizes, dim):
-    outs = ops.Split.apply(input, tuple(sizes), dim)
-    for o in outs:
-        o._version = input._version
-    return outs
+    return ops.Split.apply(input, tuple(sizes), dim)
 
 
 @op(method=False)
@@ -398,4 +388,4 @@ def narrow(input, dim, start, length):
     if start + length > n:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
     index = (slice(None),) * d + (slice(start, start + length),)
-    return _view_of(ops.Slice.apply(input, index), input)
+    return ops.Slice.apply(input, index)

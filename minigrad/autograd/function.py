@@ -128,8 +128,15 @@ class ArrayFunction(NodeIntrospection):
         single = type(out) is not tuple
         if not any_needs:
             if single:
-                return Tensor._wrap(out)
-            return tuple([Tensor._wrap(o) for o in out])
+                t = Tensor._wrap(out)
+                if cls.is_view and getattr(out, "base", None) is not None:
+                    t._version = args[0]._version   # one memory, one version counter
+                return t
+            ts = tuple([Tensor._wrap(o) for o in out])
+            if cls.is_view:
+                for t in ts:
+                    t._version = args[0]._version
+            return ts
 
         outs = (out,) if single else out
         ctx.parents = tuple([a if n else None for a, n in zip(args, needs)])

@@ -382,3 +382,15 @@ def test_basic_index_views_share_the_version_counter_and_leaf_views_refuse_in_pl
     v.mul_(2)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         z.sum().backward()
+
+
+@pytest.mark.parametrize("view", [lambda x: x.t(), lambda x: x.T, lambda x: x[0:2], lambda x: x.view(-1),
+                                  lambda x: x.narrow(0, 0, 1), lambda x: x.unbind(0)[0], lambda x: x.chunk(2)[1]],
+                         ids=["t", "T", "slice", "view", "narrow", "unbind", "chunk"])
+def test_every_view_op_shares_the_version_counter_without_a_graph(view):
+    w = minigrad.ones(2, 2, requires_grad=True)
+    x = minigrad.ones(2, 2)
+    z = w * x                          # saves x
+    view(x).add_(1)                    # x itself changes: backward must notice
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.sum().backward()
