@@ -83,6 +83,12 @@ def _by_name(name):
     return globals()[name]
 
 
+def legacy_name(np_dtype):
+    """torch's word for a dtype in messages ("Float", "Long"); NumPy's name for the others."""
+    d = _BY_NP.get(np.dtype(np_dtype))
+    return str(np.dtype(np_dtype)) if d is None else d._legacy
+
+
 def from_numpy_dtype(np_dtype):
     """The minigrad dtype of an array (NumPy's own dtype for the few minigrad does not name)."""
     return _BY_NP.get(np_dtype, np_dtype)

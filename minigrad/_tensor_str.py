@@ -44,7 +44,7 @@ class _Formatter:
         self.floating = arr.dtype.kind == "f"
         self.int_mode, self.sci_mode, self.max_width = True, False, 1
         if not self.floating:
-            self.max_width = max([len(_plain(v)) for v in arr.reshape(-1).tolist()] or [1])
+            self.max_width = max([len(str(v)) for v in arr.reshape(-1).tolist()] or [1])
             return
         vals = arr[np.isfinite(arr) & (arr != 0)].astype(np.float64)
         if vals.size == 0:
@@ -64,7 +64,7 @@ class _Formatter:
 
     def format(self, value):
         if not self.floating:
-            ret = _plain(value)
+            ret = str(value)
         elif self.sci_mode:
             ret = f"{value:{self.max_width}.{PRINT_OPTS.precision}e}"
         elif self.int_mode:
@@ -72,10 +72,6 @@ class _Formatter:
         else:
             ret = f"{value:.{PRINT_OPTS.precision}f}"
         return (self.max_width - len(ret)) * " " + ret
-
-
-def _plain(v):
-    return str(v)
 
 
 def _summarized(arr):

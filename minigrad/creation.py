@@ -175,13 +175,13 @@ def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None, r
 
 def linspace(start, end, steps, *, dtype=None, layout=None, device=None, requires_grad=False):
     _check_steps(steps, "linspace")
-    return _make(np.linspace(start, end, steps).astype(_dtype.np_dtype(dtype)), requires_grad, device)
+    return _make(np.linspace(start, end, steps).astype(_dtype.np_dtype(dtype), copy=False), requires_grad, device)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, layout=None, device=None,
              requires_grad=False):
     _check_steps(steps, "logspace")
-    return _make(np.logspace(start, end, steps, base=base).astype(_dtype.np_dtype(dtype)), requires_grad, device)
+    return _make(np.logspace(start, end, steps, base=base).astype(_dtype.np_dtype(dtype), copy=False), requires_grad, device)
 
 
 def _check_steps(steps, name):
@@ -205,14 +205,14 @@ def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_g
          pin_memory=False):
     """U[0, 1)."""
     arr = _random.numpy_rng(generator).random(_size(size), dtype=np.float64)
-    return _make(arr.astype(_dtype.np_dtype(dtype)), requires_grad, device)
+    return _make(arr.astype(_dtype.np_dtype(dtype), copy=False), requires_grad, device)
 
 
 def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False):
     """N(0, 1)."""
     arr = _random.numpy_rng(generator).standard_normal(_size(size))
-    return _make(arr.astype(_dtype.np_dtype(dtype)), requires_grad, device)
+    return _make(arr.astype(_dtype.np_dtype(dtype), copy=False), requires_grad, device)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=None, device=None,
@@ -225,7 +225,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=N
     if high is None or low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     arr = _random.numpy_rng(generator).integers(low, high, _size((size,)), dtype=np.int64)
-    return _make(arr.astype(_dtype.np_dtype(dtype, _dtype.int64)), requires_grad, device)
+    return _make(arr.astype(_dtype.np_dtype(dtype, _dtype.int64), copy=False), requires_grad, device)
 
 
 def randperm(n, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
@@ -235,7 +235,7 @@ def randperm(n, *, generator=None, dtype=None, layout=None, device=None, require
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     arr = _random.numpy_rng(generator).permutation(builtins.int(n))
-    return _make(arr.astype(_dtype.np_dtype(dtype, _dtype.int64)), requires_grad, device)
+    return _make(arr.astype(_dtype.np_dtype(dtype, _dtype.int64), copy=False), requires_grad, device)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=None, device=None,
@@ -244,7 +244,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=N
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
     if np.any(np.asarray(s) < 0):
-        raise RuntimeError(f"normal expects all elements of std >= 0.0")
+        raise RuntimeError("normal expects all elements of std >= 0.0")
     if size is not None:
         shape = _size((size,))
     elif isinstance(mean, Tensor) or isinstance(std, Tensor):
@@ -253,7 +253,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=N
         raise TypeError("normal() received an invalid combination of arguments: give `size` with float mean and std")
     like = next((t.dtype for t in (mean, std) if isinstance(t, Tensor)), None)
     arr = m + s * _random.numpy_rng(generator).standard_normal(shape)
-    return _make(np.asarray(arr).astype(_dtype.np_dtype(dtype, like)), requires_grad, device)
+    return _make(np.asarray(arr).astype(_dtype.np_dtype(dtype, like), copy=False), requires_grad, device)
 
 
 # ***** _like: the shape (and by default dtype) of `input` *****

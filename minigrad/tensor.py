@@ -15,13 +15,10 @@ from .autograd.function import check_inplace
 from .ops.movement import _is_advanced
 from .ops.reduce import normalize_dims
 
-_FLOATS = (np.float32, np.float64)
 _COMPARABLE = (float, int, np.generic, np.ndarray)   # and Tensor, added below the class
 
 
-def _dtype_name(dt):
-    return {np.dtype(np.float32): "Float", np.dtype(np.float64): "Double", np.dtype(np.int64): "Long",
-            np.dtype(np.int32): "Int", np.dtype(np.bool_): "Bool"}.get(np.dtype(dt), str(dt))
+_dtype_name = _dtype.legacy_name
 
 
 class Tensor:

@@ -5,7 +5,6 @@ bincount), matrices (diag trace tensordot), grids and stacking (meshgrid hstack 
 Differentiable ones compose existing ops (diag adds ops.Diag); index- and count-valued ones
 return int64 tensors with no graph, as torch.
 """
-import builtins
 import warnings
 
 import numpy as np

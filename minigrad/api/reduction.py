@@ -12,6 +12,7 @@ from .. import ops
 from ..ops.reduce import normalize_dims
 from ..tensor import Tensor, _dtype_name
 from ._bind import FUNCTIONS, op
+from ._operands import floating
 
 # (values, indices) from max(dim)/min(dim)/median(dim), like torch.return_types.max
 MinMaxResult = namedtuple("MinMaxResult", ["values", "indices"])
@@ -125,7 +126,7 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
 
 @op()
 def logsumexp(input, dim, keepdim=False):
-    x = input if input._data.dtype.kind == "f" else input.to(np.float32)
+    x = floating(input, "logsumexp")
     return ops.LogSumExp.apply(x, _dims(dim, x.ndim), keepdim=keepdim)
 
 

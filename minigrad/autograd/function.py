@@ -32,6 +32,7 @@ import numpy as np
 
 from threading import get_ident as _get_ident
 
+from .. import _dtype
 from . import grad_mode
 
 _mode = grad_mode.state   # a module global: cheaper on the hot path than grad_mode.state
@@ -170,23 +171,27 @@ class ArrayFunction(NodeIntrospection):
         bumped, and, when a graph is recorded, its history rebased onto this op."""
         if _tracer is not None and _tracer.thread == _get_ident():   # the name moves to the result
             return _tracer.apply_(cls, tensor, args, kwargs)
-        if not _mode.enabled or not (tensor.requires_grad or any(
-                isinstance(a, Tensor) and a.requires_grad for a in args)):
-            out = cls.apply(tensor, *args, **kwargs)
-            _write_inplace(tensor, out._data)
-            return tensor
-        check_inplace(tensor)
-        # The value before the op becomes a tensor of its own, holding the old history.
-        old = Tensor._wrap(tensor._data.copy(), tensor._ctx, tensor._out_idx)
-        old.requires_grad = tensor.requires_grad
-        out = cls.apply(old, *args, **kwargs)
-        _write_inplace(tensor, out._data)
-        tensor._ctx, tensor._out_idx, tensor.requires_grad = out._ctx, 0, True
-        return tensor
+        return apply_inplace(tensor, cls.apply, *args, **kwargs)
 
-    def _release(self):
-        self._saved = ()
-        self._freed = True
+
+def apply_inplace(tensor, fn, *args, **kwargs):
+    """tensor <- fn(tensor, *args): the value is written into tensor's memory, its version
+    bumped, and, when a graph is recorded, its history rebased onto the op (torch's `op_`).
+    fn is an op written with Tensors (ArrayFunction.apply, or any function of minigrad ops)."""
+    if not _mode.enabled or not (tensor.requires_grad or any(
+            isinstance(a, Tensor) and a.requires_grad for a in (*args, *kwargs.values()))):
+        _write_inplace(tensor, fn(tensor, *args, **kwargs)._data)   # no graph: nothing saved the old value
+        return tensor
+    check_inplace(tensor)
+    # The old value becomes a tensor of its own (a copy: the graph may have saved it), holding
+    # the old history; the op reads it and tensor takes the op's history.
+    old = Tensor._wrap(tensor._data.copy(), tensor._ctx, tensor._out_idx)
+    old.requires_grad = tensor.requires_grad
+    out = fn(old, *args, **kwargs)
+    _write_inplace(tensor, out._data)
+    if out.requires_grad:
+        tensor._ctx, tensor._out_idx, tensor.requires_grad = out._ctx, out._out_idx, True
+    return tensor
 
 
 def check_inplace(tensor):
@@ -209,6 +214,9 @@ def _write_inplace(tensor, value):
     if value.shape != tensor._data.shape:
         raise RuntimeError(f"output with shape {list(tensor._data.shape)} doesn't match the broadcast shape "
                            f"{list(value.shape)}")
+    if value.dtype.kind == "f" and tensor._data.dtype.kind in "biu":
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{_dtype.legacy_name(tensor._data.dtype)}")
     if value is not tensor._data:
         tensor._data[...] = value
     tensor._version[0] += 1
