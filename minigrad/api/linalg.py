@@ -29,8 +29,9 @@ def _same_dtype_mm(a, b):
 
 
 def _mm_shapes(rows, k, b):
-    if b.shape[0] != k:
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and {b.shape[0]}x{b.shape[1]})")
+    kb, n = b._data.shape   # the array's shape: Tensor.shape builds a Size on every read
+    if kb != k:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and {kb}x{n})")
 
 
 def _dot_checks(a, b):
@@ -52,9 +53,9 @@ def _mv_shapes(a, b):
 def matmul(input, other):
     """numpy.matmul's rules (1-D operands, broadcast batch dims), with autograd. `x @ y` lands here."""
     a, b = _as_tensor(input), _as_tensor(other)
-    if a.ndim == 2 and b.ndim == 2:     # the hot case first: as little Python as possible
+    if a._data.ndim == 2 and b._data.ndim == 2:     # the hot case first: as little Python as possible
         _same_dtype_mm(a, b)
-        _mm_shapes(a.shape[0], a.shape[1], b)
+        _mm_shapes(*a._data.shape, b)
         return ops.MatMul.apply(a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
