@@ -13,7 +13,7 @@ from ._tensor_str import tensor_repr
 from .autograd import engine, grad_mode
 from .autograd.function import check_inplace
 from .ops.movement import _is_advanced
-from .ops.reduce import normalize_dims
+from .ops.reduce import normalize_dim
 
 _COMPARABLE = (float, int, np.generic, np.ndarray)   # and Tensor, added below the class
 
@@ -92,7 +92,7 @@ class Tensor:
     T = property(lambda self: self.permute(*reversed(range(self.ndim))))
 
     def size(self, dim=None):
-        return Size(self._data.shape) if dim is None else self._data.shape[normalize_dims(dim, self.ndim)[0]]
+        return Size(self._data.shape) if dim is None else self._data.shape[normalize_dim(dim, self.ndim)]
 
     def dim(self):
         return self._data.ndim
@@ -110,7 +110,7 @@ class Tensor:
     def stride(self, dim=None):
         """Steps between neighbours along each dim, in elements (NumPy counts bytes)."""
         steps = tuple(s // self._data.itemsize for s in self._data.strides)
-        return steps if dim is None else steps[normalize_dims(dim, self.ndim)[0]]
+        return steps if dim is None else steps[normalize_dim(dim, self.ndim)]
 
     def data_ptr(self):
         return self._data.__array_interface__["data"][0]

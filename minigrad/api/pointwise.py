@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _dtype, ops
 from ..ops import activation as act
-from ..ops.reduce import normalize_dims
+from ..ops.reduce import normalize_dim
 from ..tensor import Tensor, _dtype_name
 from ._bind import apply_inplace, method, op
 from ._operands import apply_binary, check_tensor, floating, operands, type_error
@@ -362,8 +362,8 @@ def _softmax_input(input, dim, dtype, name):
         raise NotImplementedError(f"\"softmax_lastdim_kernel_impl\" not implemented for "
                                   f"'{_dtype_name(input.dtype)}'")
     if input._data.ndim == 0:
-        return input.reshape(1), normalize_dims(dim, 1)[0]
-    return input, normalize_dims(dim, input._data.ndim)[0]
+        return input.reshape(1), normalize_dim(dim, 1)
+    return input, normalize_dim(dim, input._data.ndim)
 
 
 @op()

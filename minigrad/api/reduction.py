@@ -9,7 +9,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import ops
-from ..ops.reduce import normalize_dims
+from ..ops.reduce import normalize_dim, normalize_dims
 from ..tensor import Tensor, _dtype_name
 from ._bind import FUNCTIONS, op
 from ._operands import floating
@@ -27,7 +27,7 @@ def _dims(dim, ndim):
 def _one_dim(name, dim, ndim):
     if isinstance(dim, builtins.bool) or not isinstance(dim, (int, np.integer)):
         raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__}")
-    return normalize_dims(dim, ndim)[0]
+    return normalize_dim(dim, ndim)
 
 
 def _accumulating(input, dtype):

@@ -11,17 +11,8 @@ import numpy as np
 
 from .. import ops
 from ..tensor import Tensor, _dtype_name
+from ..ops.reduce import normalize_dim as _dim
 from ._bind import method, op
-
-
-def _dim(dim, ndim):
-    """One dim -> its non-negative index (a 0-d tensor takes 0 and -1), IndexError as torch."""
-    if type(dim) is not int:
-        dim = operator.index(dim)
-    lo, hi = (-ndim, ndim - 1) if ndim else (-1, 0)
-    if not lo <= dim <= hi:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
-    return dim % ndim if ndim else 0
 
 
 def distinct_dims(dims, ndim):

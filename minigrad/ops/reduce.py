@@ -1,12 +1,24 @@
 """Reductions over one, several or all dims."""
 import math
 
+import operator
+
 import numpy as np
 
 from ..autograd.function import ArrayFunction
 
-__all__ = ["Sum", "Mean", "Prod", "Var", "Norm", "LogSumExp", "Amax", "Amin", "MedianAll", "MaxDim", "MinDim",
+__all__ = ["normalize_dim", "Sum", "Mean", "Prod", "Var", "Norm", "LogSumExp", "Amax", "Amin", "MedianAll", "MaxDim", "MinDim",
            "MedianDim", "Cumsum", "Cumprod", "normalize_dims"]
+
+
+def normalize_dim(dim, ndim):
+    """One dim -> its non-negative index (a 0-d tensor takes 0 and -1), IndexError as torch."""
+    if type(dim) is not int:
+        dim = operator.index(dim)
+    lo, hi = (-ndim, ndim - 1) if ndim else (-1, 0)
+    if not lo <= dim <= hi:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
+    return dim % ndim if ndim else 0
 
 
 def normalize_dims(dim, ndim):
@@ -14,12 +26,7 @@ def normalize_dims(dim, ndim):
     if dim is None:
         return tuple(range(ndim))
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
-    lo, hi = (-ndim, ndim - 1) if ndim > 0 else (-1, 0)
-    out = []
-    for d in dims:
-        if not lo <= d <= hi:
-            raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {d})")
-        out.append(d % ndim if ndim > 0 else 0)
+    out = [normalize_dim(d, ndim) for d in dims]
     if len(set(out)) != len(out):
         raise RuntimeError(f"dim {dims} appears multiple times in the list of dims")
     return tuple(sorted(out))

@@ -5,7 +5,7 @@ import numpy as np
 
 from ... import ops
 from ...tensor import Tensor
-from ...ops.reduce import normalize_dims
+from ...ops.reduce import normalize_dim
 
 __all__ = ["softmax", "log_softmax", "cross_entropy", "nll_loss", "mse_loss"]
 
@@ -18,7 +18,7 @@ def _softmax_dim(input, dim, name):
         warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
                       "dim=X as an argument.", stacklevel=3)
         dim = 0 if input.ndim in (0, 1, 3) else 1
-    return normalize_dims(dim, input.ndim)[0] if input.ndim else 0
+    return normalize_dim(dim, input.ndim) if input.ndim else 0
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
