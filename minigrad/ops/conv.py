@@ -15,6 +15,7 @@ import numpy as np
 from .._C import im2col as _cim2col
 from .._parallel import threads_for
 from ..autograd.function import ArrayFunction
+from .pad import NP_PAD_MODES
 from .linalg import mm
 
 __all__ = ["Conv2d", "Pad2d"]
@@ -117,8 +118,7 @@ class Conv2d(ArrayFunction):
 
 def _pad_index(n, lo, hi, mode):
     """Source index of every padded position along one axis (np.pad's modes on an arange)."""
-    np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode]
-    return np.pad(np.arange(n), (lo, hi), mode=np_mode)
+    return np.pad(np.arange(n), (lo, hi), mode=NP_PAD_MODES[mode])
 
 
 class Pad2d(ArrayFunction):

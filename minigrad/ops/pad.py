@@ -9,7 +9,10 @@ import numpy as np
 
 from ..autograd.function import ArrayFunction
 
-__all__ = ["GatherAxes", "ConstantPad"]
+__all__ = ["GatherAxes", "ConstantPad", "NP_PAD_MODES"]
+
+# torch's padding modes -> np.pad's (on an arange, np.pad gives each padded position's source)
+NP_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
 class GatherAxes(ArrayFunction):

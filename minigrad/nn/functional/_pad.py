@@ -13,7 +13,7 @@ _UNSUPPORTED = ("Padding size {} is not supported for {}D input tensor.\n"
                 "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
                 "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
                 "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
-_NP_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+_NP_MODES = _ops.NP_PAD_MODES
 
 
 def _pad_list(pad):
