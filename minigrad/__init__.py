@@ -17,6 +17,7 @@ from ._deterministic import (are_deterministic_algorithms_enabled,  # noqa: E402
 from ._tensor_str import get_printoptions, set_printoptions  # noqa: E402
 from .autograd import (enable_grad, gradcheck, inference_mode, is_grad_enabled,  # noqa: E402
                        is_inference_mode_enabled, no_grad, set_grad_enabled)
+from .autograd import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled  # noqa: E402
 from .creation import *  # noqa: E402,F401,F403
 from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,  # noqa: E402
                      seed, set_rng_state)

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import _parallel
 from .._C import elementwise as _elementwise
+from . import function as _function
 from .node import backward_with_hooks
 
 # Set by minigrad.tensor once Tensor exists (it imports this module, so no import here);
@@ -50,6 +51,14 @@ def accumulate_grad(leaf, g, exclusive=False):
         np.add(dst, g, out=dst)
     else:
         leaf.grad = Tensor._wrap(dst + g)
+
+
+def call_backward(node, grads):
+    """One node's backward on its output gradients, its hooks around it. run_backward's loop
+    inlines this (the hot path); an observer (anomaly mode, a profiler) gets it to call."""
+    if node._hooks:
+        return backward_with_hooks(node, grads, Tensor._wrap, _as_grad_array)
+    return node._backward_arrays(grads) if node._tensor_level else node.backward(node, *grads)
 
 
 def run_backward(root, gradient=None, retain_graph=False, capture=None):
@@ -112,7 +121,9 @@ def run_backward(root, gradient=None, retain_graph=False, capture=None):
             for i, meta in enumerate(node._out_meta):
                 if grads[i] is None and meta is not None:   # an output nobody used (max_pool2d's indices)
                     grads[i] = np.zeros(*meta)
-        if node._hooks:
+        if _function._observer is not None:    # anomaly mode or a profiler: one global check per node
+            in_grads = _function._observer.backward(node, grads, call_backward)
+        elif node._hooks:
             in_grads = backward_with_hooks(node, grads, Tensor._wrap, _as_grad_array)
         else:
             in_grads = node._backward_arrays(grads) if node._tensor_level else node.backward(node, *grads)

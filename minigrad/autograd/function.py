@@ -47,6 +47,10 @@ Tensor = None
 # place all ops pass; other threads' ops are not recorded. One global check per op.
 _tracer = None
 
+# minigrad.autograd._observer.OBSERVER while anomaly mode or a profiler is on (None otherwise):
+# it times and checks the ops it claims. One global check per op.
+_observer = None
+
 _FREED_MSG = ("Trying to backward through the graph a second time (or directly access saved tensors after "
               "they have already been freed). Saved intermediate values of the graph are freed when you call "
               ".backward(). Specify retain_graph=True if you need to backward through the graph a second time.")
@@ -110,6 +114,8 @@ class ArrayFunction(NodeIntrospection):
         # generators, single-output fast path), since toy models are bound by this overhead.
         if _tracer is not None and _tracer.thread == _get_ident():
             return _tracer.apply(cls, args, kwargs)
+        if _observer is not None and _observer.claims():
+            return _observer.apply(cls, args, kwargs)
         arrays = [a._data if isinstance(a, Tensor) else a for a in args]
         record = _mode.enabled
         needs = tuple([record and isinstance(a, Tensor) and a.requires_grad for a in args])
@@ -261,6 +267,8 @@ class Function(ArrayFunction):
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        if _observer is not None and _observer.claims():
+            return _observer.apply(cls, args, kwargs)
         record = _mode.enabled
         needs = tuple([record and isinstance(a, Tensor) and a.requires_grad for a in args])
         ctx = cls.__new__(cls)
