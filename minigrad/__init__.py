@@ -25,7 +25,7 @@ from .tensor import Tensor  # noqa: E402
 from .api import FUNCTIONS as _FUNCTIONS  # noqa: E402
 
 globals().update(_FUNCTIONS)   # minigrad.exp, minigrad.sum, ...: PyTorch's names, builtins shadowed as in torch
-from . import data, nn, onnx, optim, utils  # noqa: E402,F401
+from . import data, nn, onnx, optim, profiler, utils  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402
 
 __version__ = "0.1.0"

@@ -97,18 +97,38 @@ def update(anomaly=False, thread=None, profiler=None):
         _function._observer = OBSERVER if on else None
 
 
-def user_stack(skip=1):
-    """The caller's stack, innermost last, without minigrad's own frames (a user reads the
-    line of their code that made the op, not the functional layer's). Line texts are read only
-    when formatted. All frames when every one is minigrad's."""
-    frames, f = [], sys._getframe(skip)
+# (code, line, style) -> that frame as text: a stack is taken per op, so each distinct line is
+# formatted once (reading the source line is what costs), then only looked up.
+_frame_text = {}
+_MAX_FRAME_TEXTS = 1 << 16
+
+
+def _frame(code, lineno, style):
+    if len(_frame_text) >= _MAX_FRAME_TEXTS:
+        _frame_text.clear()
+    if style == "traceback":    # traceback.format_stack's lines
+        text = "".join(traceback.StackSummary.from_list(
+            [traceback.FrameSummary(code.co_filename, lineno, code.co_name)]).format())
+    else:                       # the profiler's "file(line): function"
+        text = f"{code.co_filename}({lineno}): {code.co_name}"
+    _frame_text[(code, lineno, style)] = text
+    return text
+
+
+def user_stack(style="traceback"):
+    """The caller's stack as text, one string per frame, innermost last, without minigrad's own
+    frames (a user reads the line of their code that made the op, not the functional layer's).
+    style: "traceback" (traceback.format_stack's lines) or "location" ("file.py(12): forward",
+    the profiler's)."""
+    out, f, get = [], sys._getframe(1), _frame_text.get
     while f is not None:
-        frames.append((f.f_code.co_filename, f.f_lineno, f.f_code.co_name))
+        code = f.f_code
+        if not code.co_filename.startswith(_PACKAGE):
+            lineno = f.f_lineno
+            out.append(get((code, lineno, style)) or _frame(code, lineno, style))
         f = f.f_back
-    frames.reverse()
-    mine = [fr for fr in frames if not fr[0].startswith(_PACKAGE)]
-    return traceback.StackSummary.from_list(
-        [traceback.FrameSummary(*fr, lookup_line=False) for fr in (mine or frames)])
+    out.reverse()
+    return out
 
 
 def user_stacklevel():
@@ -116,4 +136,4 @@ def user_stacklevel():
     f, level = sys._getframe(1), 1
     while f is not None and f.f_code.co_filename.startswith(_PACKAGE):
         f, level = f.f_back, level + 1
-    return level if f is not None else 2
+    return level

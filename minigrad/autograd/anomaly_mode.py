@@ -95,14 +95,9 @@ class set_detect_anomaly:
 # ***** the forward pass *****
 def _nonfinite(arr):
     """"nan", "inf" or None for an array (any non-float array: None)."""
-    if arr.dtype.kind not in "fc" or arr.size == 0:
+    if arr.dtype.kind not in "fc" or np.isfinite(arr).all():
         return None
-    with np.errstate(all="ignore"):        # an overflowing sum is expected here, not news
-        if np.isfinite(np.add.reduce(arr, axis=None)):   # a finite sum: no NaN or Inf inside (one pass, no copy)
-            return None
-    if np.isnan(arr).any():
-        return "nan"
-    return "inf" if np.isinf(arr).any() else None     # else the sum overflowed finite values
+    return "nan" if np.isnan(arr).any() else "inf"
 
 
 def _finite_inputs(args):
@@ -128,7 +123,7 @@ def after_forward(cls, args, out):
     if node is not None:
         stack = _observer.user_stack()
         meta = node.metadata
-        meta["traceback_"] = stack.format()
+        meta["traceback_"] = stack
         if _observer.local.node is not None:
             meta["parent_"] = _observer.local.node
     for i, t in enumerate(outs):
@@ -139,7 +134,7 @@ def after_forward(cls, args, out):
                 stack = stack or _observer.user_stack()
                 warnings.warn(f"Anomaly detected in the forward pass: {cls.__name__} returned {kind} values in its "
                               f"{i}th output from finite inputs. Traceback of the forward call:\n"
-                              + "".join(stack.format()), stacklevel=_observer.user_stacklevel())
+                              + "".join(stack), stacklevel=_observer.user_stacklevel())
             return
 
 

@@ -99,7 +99,7 @@ class profile:
         rec.parent = self._open[-1] if self._open else None
         rec.threads = _parallel.get_num_threads()
         rec.shapes = _shapes(args) if self.record_shapes and args is not None else None
-        rec.stack = _observer.user_stack() if self.with_stack else None
+        rec.stack = _observer.user_stack("location") if self.with_stack else None
         rec.child_ns = rec.child_bytes = rec.out_bytes = rec.saved_bytes = 0
         self._open.append(rec)
         self._records.append(rec)
@@ -129,9 +129,10 @@ class profile:
             parent = None if r.parent is None else events[ids[id(r.parent)]]
             ev = FunctionEvent(
                 id=i, name=r.name, cat=r.cat, thread=self._native_thread, start_us=(r.start - self._t0) / 1e3,
-                end_us=(r.end - self._t0) / 1e3, self_cpu_time_total=(r.end - r.start - r.child_ns) / 1e3,
+                end_us=(r.end - self._t0) / 1e3, cpu_time_total=(r.end - r.start) / 1e3,
+                self_cpu_time_total=(r.end - r.start - r.child_ns) / 1e3,
                 cpu_parent=parent, input_shapes=r.shapes,
-                stack=None if r.stack is None else [f"{f.filename}({f.lineno}): {f.name}" for f in reversed(r.stack)],
+                stack=None if r.stack is None else r.stack[::-1],      # innermost first, as PyTorch
                 cpu_memory_usage=r.out_bytes + r.child_bytes, self_cpu_memory_usage=r.out_bytes,
                 saved_memory_usage=r.saved_bytes, kernel=kernel_path(r.cls, r.cat), num_threads=r.threads,
                 record_args=r.args)

@@ -11,11 +11,12 @@ class FunctionEvent:
     """One recorded event: an op's forward (cat "cpu_op"), a node's backward ("backward") or a
     record_function range ("user_annotation")."""
 
-    def __init__(self, id, name, cat, thread, start_us, end_us, self_cpu_time_total, cpu_parent, input_shapes, stack,
-                 cpu_memory_usage, self_cpu_memory_usage, saved_memory_usage, kernel, num_threads, record_args=None):
+    def __init__(self, id, name, cat, thread, start_us, end_us, cpu_time_total, self_cpu_time_total, cpu_parent,
+                 input_shapes, stack, cpu_memory_usage, self_cpu_memory_usage, saved_memory_usage, kernel, num_threads,
+                 record_args=None):
         self.id, self.name, self.key, self.cat, self.thread = id, name, name, cat, thread
         self.time_range = Interval(start_us, end_us)
-        self.cpu_time_total = end_us - start_us
+        self.cpu_time_total = cpu_time_total
         self.self_cpu_time_total = self_cpu_time_total
         self.cpu_parent, self.cpu_children = cpu_parent, []
         self.input_shapes, self.stack = input_shapes, stack
