@@ -24,10 +24,9 @@ import types
 from time import perf_counter_ns
 
 from .. import _parallel
-from . import _observer
-from .profiler_util import EventList, FunctionEvent
+from . import _observer, profiler_util
 
-__all__ = ["profile", "record_function", "EventList", "FunctionEvent"]
+__all__ = ["profile", "record_function"]
 
 
 class _Record:
@@ -123,11 +122,11 @@ class profile:
 
     # ***** results *****
     def _build_events(self):
-        events, ids = EventList(profile_memory=self.profile_memory), {}
+        events, ids = profiler_util.EventList(profile_memory=self.profile_memory), {}
         for i, r in enumerate(self._records):
             ids[id(r)] = i
             parent = None if r.parent is None else events[ids[id(r.parent)]]
-            ev = FunctionEvent(
+            ev = profiler_util.FunctionEvent(
                 id=i, name=r.name, cat=r.cat, thread=self._native_thread, start_us=(r.start - self._t0) / 1e3,
                 end_us=(r.end - self._t0) / 1e3, cpu_time_total=(r.end - r.start) / 1e3,
                 self_cpu_time_total=(r.end - r.start - r.child_ns) / 1e3,

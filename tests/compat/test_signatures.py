@@ -179,7 +179,10 @@ def _pairs():
     for label, mine, theirs in [("nn", minigrad.nn, torch.nn), ("optim", minigrad.optim, torch.optim),
                                 ("lr_scheduler", minigrad.optim.lr_scheduler, torch.optim.lr_scheduler),
                                 ("utils.data", getattr(getattr(minigrad, "utils", None), "data", None),
-                                 torch.utils.data)]:
+                                 torch.utils.data),
+                                ("autograd", minigrad.autograd, torch.autograd),
+                                ("autograd.profiler", minigrad.autograd.profiler, torch.autograd.profiler),
+                                ("profiler", minigrad.profiler, torch.profiler)]:
         for name in sorted(dir(mine) if mine is not None else ()):
             m, t = getattr(mine, name), getattr(theirs, name, None)
             if not name.startswith("_") and inspect.isclass(m) and inspect.isclass(t):
