@@ -1,15 +1,15 @@
 """Autograd: Function (forward/backward side by side), the backward engine, grad mode, gradcheck,
-anomaly detection and the profiler."""
-from . import graph, profiler
+higher-order gradients (create_graph=True, gradgradcheck), anomaly detection and the profiler."""
+from . import functional, graph, profiler
 from .anomaly_mode import (detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled,
                            set_detect_anomaly)
 from .engine import grad
 from .function import Function
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                         set_grad_enabled)
-from .gradcheck import GradcheckError, gradcheck
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
-__all__ = ["Function", "grad", "gradcheck", "GradcheckError", "no_grad", "enable_grad",
+__all__ = ["Function", "grad", "gradcheck", "gradgradcheck", "GradcheckError", "no_grad", "enable_grad",
            "set_grad_enabled", "is_grad_enabled", "inference_mode", "is_inference_mode_enabled", "graph",
            "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
            "set_anomaly_enabled", "profiler"]

@@ -4,7 +4,7 @@ import numpy as np
 
 from ..autograd.function import ArrayFunction
 
-__all__ = ["unbroadcast", "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Abs",
+__all__ = ["unbroadcast", "sum_to", "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Abs",
            "Clamp", "Cast", "Clone"]
 
 
@@ -18,7 +18,19 @@ def unbroadcast(grad, shape):
     return grad.sum(axis=axes).reshape(shape)
 
 
+def sum_to(g, shape):
+    """unbroadcast for Tensors, written with ops so that it is recorded (differentiable_backward)."""
+    shape = tuple(shape)
+    if tuple(g._data.shape) == shape:
+        return g
+    lead = g._data.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
+                                      if n == 1 and g._data.shape[lead + i] != 1)
+    return g.sum(dim=axes).reshape(shape)
+
+
 # ***** binary ops *****
+# differentiable_backward is backward again, on Tensors: what create_graph=True records.
 
 class Add(ArrayFunction):
     @staticmethod
@@ -31,6 +43,12 @@ class Add(ArrayFunction):
         sa, sb = ctx.shapes
         return (unbroadcast(g, sa) if ctx.needs_input_grad[0] else None,
                 unbroadcast(g, sb) if ctx.needs_input_grad[1] else None)
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        sa, sb = ctx.shapes
+        return (sum_to(g, sa) if ctx.needs_input_grad[0] else None,
+                sum_to(g, sb) if ctx.needs_input_grad[1] else None)
 
 
 class Sub(ArrayFunction):
@@ -45,6 +63,12 @@ class Sub(ArrayFunction):
         return (unbroadcast(g, sa) if ctx.needs_input_grad[0] else None,
                 unbroadcast(-g, sb) if ctx.needs_input_grad[1] else None)
 
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        sa, sb = ctx.shapes
+        return (sum_to(g, sa) if ctx.needs_input_grad[0] else None,
+                sum_to(-g, sb) if ctx.needs_input_grad[1] else None)
+
 
 class Mul(ArrayFunction):
     @staticmethod
@@ -58,6 +82,12 @@ class Mul(ArrayFunction):
         return (unbroadcast(g * b, np.shape(a)) if ctx.needs_input_grad[0] else None,
                 unbroadcast(g * a, np.shape(b)) if ctx.needs_input_grad[1] else None)
 
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        a, b = ctx.inputs
+        return (sum_to(g * b, np.shape(a)) if ctx.needs_input_grad[0] else None,
+                sum_to(g * a, np.shape(b)) if ctx.needs_input_grad[1] else None)
+
 
 class Div(ArrayFunction):
     @staticmethod
@@ -70,6 +100,13 @@ class Div(ArrayFunction):
         a, b = ctx.saved_tensors
         ga = unbroadcast(g / b, np.shape(a)) if ctx.needs_input_grad[0] else None
         gb = unbroadcast(-g * a / (b * b), np.shape(b)) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        a, b = ctx.inputs
+        ga = sum_to(g / b, np.shape(a)) if ctx.needs_input_grad[0] else None
+        gb = sum_to(-g * a / (b * b), np.shape(b)) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -105,6 +142,10 @@ class Neg(ArrayFunction):
 
     @staticmethod
     def backward(ctx, g):
+        return -g
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
         return -g
 
 

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..autograd.function import ArrayFunction
-from .elementwise import unbroadcast
+from .elementwise import sum_to, unbroadcast
 
 __all__ = ["Reshape", "Transpose", "Permute", "Expand", "Repeat", "GetItem", "Slice", "Split", "Cat", "Stack",
            "Flip", "Roll", "Triangle"]
@@ -19,6 +19,10 @@ class Reshape(ArrayFunction):
 
     @staticmethod
     def backward(ctx, g):
+        return g.reshape(ctx.shape)
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
         return g.reshape(ctx.shape)
 
 
@@ -59,6 +63,10 @@ class Expand(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         return unbroadcast(g, ctx.shape)
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        return sum_to(g, ctx.shape)
 
 
 class Repeat(ArrayFunction):

@@ -40,6 +40,13 @@ def _expand_back(g, shape, axes, keepdim):
     return out
 
 
+def _expand_back_tensor(g, shape, axes, keepdim):
+    """_expand_back written with ops, for differentiable_backward."""
+    if not keepdim:
+        g = g.reshape([1 if a in axes else n for a, n in enumerate(shape)])
+    return g.expand(shape)
+
+
 class Sum(ArrayFunction):
     @staticmethod
     def forward(ctx, x, axes, keepdim=False):
@@ -49,6 +56,10 @@ class Sum(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         return _expand_back(g, ctx.shape, ctx.axes, ctx.keepdim)
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        return _expand_back_tensor(g, ctx.shape, ctx.axes, ctx.keepdim)
 
 
 class Mean(ArrayFunction):
@@ -61,6 +72,10 @@ class Mean(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         return _expand_back(g / ctx.count, ctx.shape, ctx.axes, ctx.keepdim)
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        return _expand_back_tensor(g / ctx.count, ctx.shape, ctx.axes, ctx.keepdim)
 
 
 def _squeeze(out, axes, keepdim):

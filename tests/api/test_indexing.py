@@ -56,7 +56,8 @@ CASES = [
 ]
 
 
-test_forward_matches_numpy, test_values_and_grads_match_torch, test_gradcheck = case_tests(CASES)
+(test_forward_matches_numpy, test_values_and_grads_match_torch, test_gradcheck,
+ test_gradgradcheck) = case_tests(CASES)
 
 
 def test_scatter_src_larger_than_index():

@@ -59,7 +59,8 @@ CASES = [
     ("clamp_max_method", [(2, 3)], lambda L, x: x.clamp_max(-0.5), lambda a: np.minimum(a, -0.5)),
 ]
 
-test_forward_matches_numpy, test_values_and_grads_match_torch, test_gradcheck = case_tests(CASES)
+(test_forward_matches_numpy, test_values_and_grads_match_torch, test_gradcheck,
+ test_gradgradcheck) = case_tests(CASES)
 
 # moments are sums: compared with a tolerance, not bit for bit
 MOMENT_CASES = [

@@ -233,6 +233,69 @@ def test_node_made_during_backward_has_parent():
     assert len(_warned(rec, "Error detected in OuterBackward")) == 1
 
 
+class NanBackward(Function):
+    @staticmethod
+    def forward(ctx, t):
+        return t * 1.0
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * float("nan")
+
+
+class Square(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return NanBackward.apply(2 * x * g)      # recorded when create_graph=True
+
+
+def _double_backward_nan(lib, square, nan_backward):
+    x = lib.ones(2, requires_grad=True)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        with lib.autograd.detect_anomaly():
+            y = square.apply(x).sum()
+            gx, = lib.autograd.grad(y, x, create_graph=True)
+            parent = gx.grad_fn.metadata["parent_"]
+            with pytest.raises(RuntimeError) as err:
+                gx.sum().backward()
+    return str(err.value), parent.name(), [str(w.message) for w in rec if "detected in" in str(w.message)
+                                           or "induced" in str(w.message)]
+
+
+def test_create_graph_nodes_keep_their_parent_and_errors_print_the_chain():
+    err, parent, msgs = _double_backward_nan(minigrad, Square, NanBackward)
+    assert err == "Function 'NanBackwardBackward' returned nan values in its 0th output."
+    assert parent == "SquareBackward"
+    assert len(msgs) == 2
+    assert msgs[0].startswith("Error detected in NanBackwardBackward. Traceback of forward call that caused the "
+                              "error:") and "return NanBackward.apply(2 * x * g)" in msgs[0]
+    assert msgs[1].startswith("\n\nPrevious calculation was induced by SquareBackward. Traceback of forward call "
+                              "that induced the previous calculation:") and "y = square.apply(x).sum()" in msgs[1]
+    torch = pytest.importorskip("torch")
+
+    class TorchNan(torch.autograd.Function):
+        forward, backward = NanBackward.forward, NanBackward.backward
+
+    class TorchSquare(torch.autograd.Function):
+        forward = Square.forward
+
+        @staticmethod
+        def backward(ctx, g):
+            x, = ctx.saved_tensors
+            return TorchNan.apply(2 * x * g)
+    terr, tparent, tmsgs = _double_backward_nan(torch, TorchSquare, TorchNan)
+    assert (terr, tparent) == (err.replace("NanBackward", "TorchNan"), "TorchSquareBackward")
+    assert [m.split(":")[0] for m in tmsgs] == [m.split(":")[0].replace("NanBackward", "TorchNan").replace(
+        "Square", "TorchSquare") for m in msgs]
+
+
 # ***** the forward warning (minigrad's own: torch has none) *****
 def test_forward_warns_where_nan_first_appears():
     x = minigrad.tensor([0.0, 1.0], requires_grad=True)

@@ -295,3 +295,12 @@ def test_torch_profiler_module():
     assert seen == [prof] and prof.step_num == 2 and _counts(prof)["Mul"] == 2
     with pytest.raises(ValueError, match="CUDA"):
         tprofile(activities=[ProfilerActivity.CUDA])
+
+
+def test_create_graph_backward_ops_nest_under_their_node():
+    x = minigrad.ones(3, requires_grad=True)
+    with profile() as prof:
+        gx, = minigrad.autograd.grad((x * x).sum(), x, create_graph=True)   # the tensor engine's loop
+    node = next(e for e in prof.function_events if e.name == "MulBackward0")
+    assert node.cat == "backward" and [c.name for c in node.cpu_children] == ["Mul", "Mul"]
+    assert gx.requires_grad
