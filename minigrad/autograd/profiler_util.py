@@ -1,6 +1,5 @@
 """The profiler's results (torch.autograd.profiler_util): events, their averages per key, the
 table and the Chrome trace. Times are in microseconds, memory in bytes, as PyTorch's."""
-import json
 import os
 from collections import namedtuple
 
@@ -108,6 +107,7 @@ class EventList(list):
 
     def export_chrome_trace(self, path):
         """Write the events as Chrome trace JSON (ph "X" complete events, one row per thread)."""
+        import json      # here: the only user, and importing minigrad should not pay for it
         pid = os.getpid()
         trace = [{"ph": "M", "name": "process_name", "pid": pid, "tid": 0, "args": {"name": "minigrad"}}]
         for tid in sorted({e.thread for e in self}):
