@@ -11,6 +11,7 @@ from .._C import act as _act
 from .._parallel import threads_for
 from ..autograd import function as _function
 from ..autograd.function import ArrayFunction
+from .pointwise_math import Where
 
 __all__ = ["Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "RReLU"]
 
@@ -25,10 +26,18 @@ def _grad(g, like):
     return np.ascontiguousarray(g, dtype=like.dtype).reshape(-1)
 
 
-def _constant(a):
-    """A derivative that is a constant for create_graph (a mask or drawn slopes): a Tensor
-    without history, so the recorded backward is g times it, and its own derivative in g."""
-    return _function.Tensor._wrap(a)
+# ***** for the differentiable backwards (create_graph=True) *****
+# NOTE: the same as elementwise.constant / where_or_zero on the higher-order math branch
+
+def _constant(array):
+    """A NumPy array (a mask, drawn slopes) as a Tensor outside the graph."""
+    return _function.Tensor._wrap(np.asarray(array))
+
+
+def _where_or_zero(keep, g):
+    """np.where(keep, g, 0) on the Tensor g, recorded (keep: a constant bool array). A where,
+    not a product with a mask, as the array backward: an inf in g must not give 0 * inf."""
+    return Where.apply(keep, g, np.zeros((), g._data.dtype))
 
 
 def _output(x, inplace):
@@ -96,7 +105,7 @@ class ReLU(_FromOutput):
     @staticmethod
     def differentiable_backward(ctx, g):
         out, = ctx.saved_tensors
-        return g * _constant((out > 0).astype(out.dtype))
+        return _where_or_zero(out > 0, g)
 
 
 # ***** piecewise-linear activations that need the input *****

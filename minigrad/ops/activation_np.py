@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ..autograd.function import ArrayFunction
-from .activation import Sigmoid, Tanh, _constant
+from .activation import Sigmoid, Tanh, _constant, _where_or_zero
 from .pointwise_math import _FromInput
 
 __all__ = ["ELU", "GELU", "SiLU", "Softplus", "Hardtanh", "erf"]
@@ -94,7 +94,8 @@ def _normal_pdf(x):
 class _NormalCdf(_FromInput):
     """Φ(x) as a recorded op, for GELU's differentiable backward (minigrad has no erf op)."""
     f = staticmethod(lambda x: 0.5 * (1 + erf(x * (1 / math.sqrt(2)))))
-    df = staticmethod(lambda x: np.exp(-0.5 * x * x) * _INV_SQRT_2PI)
+    # (*_: the higher-order math branch hands df the array module too)
+    df = staticmethod(lambda x, *_: np.exp(-0.5 * x * x) * _INV_SQRT_2PI)
 
     @staticmethod
     def differentiable_backward(ctx, g):
@@ -170,4 +171,4 @@ class Hardtanh(ArrayFunction):
     def differentiable_backward(ctx, g):
         x, = ctx.saved_tensors
         lo, hi = ctx.bounds
-        return g * _constant(((x > lo) & (x < hi)).astype(x.dtype))
+        return _where_or_zero((x > lo) & (x < hi), g)

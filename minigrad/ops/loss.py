@@ -1,8 +1,8 @@
 """Softmax family and the negative log-likelihood: the ops behind cross_entropy."""
 import numpy as np
 
-from ..autograd import function as _function
 from ..autograd.function import ArrayFunction
+from .activation import _constant
 
 __all__ = ["LogSoftmax", "Softmax", "NLLLoss"]
 
@@ -97,5 +97,5 @@ class NLLLoss(ArrayFunction):
         # The gradient is linear in g and does not depend on lp: g (one per row, or the
         # reduced loss's) times the gradient for a unit g.
         shape, dtype = ctx._out_meta[0]
-        per_unit = _function.Tensor._wrap(NLLLoss.backward(ctx, np.ones(shape, dtype)))
+        per_unit = _constant(NLLLoss.backward(ctx, np.ones(shape, dtype)))
         return g.reshape(-1, 1) * per_unit

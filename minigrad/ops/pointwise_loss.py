@@ -8,7 +8,7 @@ import numpy as np
 
 from ..autograd import function as _function
 from ..autograd.function import ArrayFunction
-from .activation import Sigmoid
+from .activation import Sigmoid, _constant
 from .activation_np import Softplus
 from .elementwise import sum_to, unbroadcast
 
@@ -52,10 +52,6 @@ class _PointwiseLoss(ArrayFunction):
 
 def _data(p):
     return p._data if isinstance(p, _function.Tensor) else p
-
-
-def _constant(a):
-    return _function.Tensor._wrap(np.asarray(a))
 
 
 def _mask(condition, like):

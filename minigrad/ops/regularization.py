@@ -2,8 +2,8 @@
 norm shares (create_graph)."""
 import numpy as np
 
-from ..autograd import function as _function
 from ..autograd.function import ArrayFunction
+from .activation import _constant
 
 __all__ = ["Dropout", "BatchNorm"]
 
@@ -23,7 +23,7 @@ class Dropout(ArrayFunction):
     @staticmethod
     def differentiable_backward(ctx, g):
         scaled_mask, = ctx.saved_tensors
-        return g * _function.Tensor._wrap(scaled_mask)
+        return g * _constant(scaled_mask)
 
 
 class BatchNorm(ArrayFunction):
@@ -70,7 +70,7 @@ class BatchNorm(ArrayFunction):
         if batch_stats:
             xhat, inv_std = normalized(x, axes, eps)
         else:   # the running stats are constants
-            inv_std = _function.Tensor._wrap(ctx.saved_tensors[1].reshape(shape))
+            inv_std = _constant(ctx.saved_tensors[1].reshape(shape))
             xhat = (x - mean.reshape(shape)) * inv_std
         return normalization_grads(g, xhat, inv_std, None if weight is None else weight.reshape(shape),
                                    axes, axes, batch_stats, ctx.needs_input_grad)
