@@ -176,15 +176,16 @@ class PReLU(ArrayFunction):
     def differentiable_backward(ctx, g):
         x, w = ctx.inputs
         xa = x._data
-        negative = _constant((xa <= 0).astype(xa.dtype))
+        negative = xa <= 0
+        branch = _constant(negative.astype(xa.dtype))
         # a_c broadcast over x: one parameter for all, else one per channel of dim 1
         shape = [1] * xa.ndim
         if w._data.size > 1:
             shape[1] = w._data.size
-        gx = g * (1 - negative + negative * w.reshape(shape)) if ctx.needs_input_grad[0] else None
+        gx = g * (1 - branch + branch * w.reshape(shape)) if ctx.needs_input_grad[0] else None
         gw = None
         if ctx.needs_input_grad[1]:
-            gw = negative * x * g
+            gw = _where_or_zero(negative, x) * g
             dims = tuple(d for d in range(xa.ndim) if shape[d] == 1)
             gw = (gw.sum(dim=dims) if dims else gw).reshape(w._data.shape)
         return gx, gw

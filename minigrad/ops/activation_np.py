@@ -41,9 +41,10 @@ class ELU(ArrayFunction):
     @staticmethod
     def differentiable_backward(ctx, g):
         x = ctx.inputs[0]
-        negative = _constant((x._data <= 0).astype(x._data.dtype))
+        negative = x._data <= 0
+        branch = _constant(negative.astype(x._data.dtype))
         # e^x only where x <= 0 (elsewhere e^0), so it cannot overflow
-        return g * (1 - negative + negative * ctx.alpha * (x * negative).exp())
+        return g * (1 - branch + branch * ctx.alpha * _where_or_zero(negative, x).exp())
 
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
