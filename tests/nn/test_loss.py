@@ -69,6 +69,13 @@ def test_cross_entropy_gradgradcheck(kw):
     assert minigrad.autograd.gradgradcheck(lambda x: F.cross_entropy(x, t, **kw), [x])
 
 
+def test_cross_entropy_probability_targets_gradgradcheck():
+    rng = np.random.default_rng(2)
+    x = minigrad.tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    probs = minigrad.tensor(rng.dirichlet(np.ones(3), size=2))
+    assert minigrad.autograd.gradgradcheck(lambda x: F.cross_entropy(x, probs, label_smoothing=0.1), [x])
+
+
 @needs_torch
 @pytest.mark.parametrize("kw", [{}, {"reduction": "sum"}, {"reduction": "none"}, {"label_smoothing": 0.2},
                                 {"ignore_index": 1}, {"weight": [0.2, 1.0, 2.0, 0.5]},
