@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..autograd.function import ArrayFunction
+from .regularization import normalization_grads, normalized
 
 __all__ = ["LayerNorm", "Embedding"]
 
@@ -38,6 +39,13 @@ class LayerNorm(ArrayFunction):
                                   - xhat * (gxhat * xhat).sum(axis=axes, keepdims=True))
             gx = gx.astype(g.dtype, copy=False)
         return gx, gw, gb
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        x, weight, bias, k, eps = ctx.inputs
+        xhat, inv_std = normalized(x, ctx.axes, eps)
+        rows = tuple(range(x._data.ndim - k))
+        return normalization_grads(g, xhat, inv_std, weight, ctx.axes, rows, True, ctx.needs_input_grad)
 
 
 class Embedding(ArrayFunction):

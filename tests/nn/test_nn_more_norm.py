@@ -82,6 +82,8 @@ def test_batchnorm1d_numpy_reference_and_errors():
     w = minigrad.tensor(RNG.uniform(0.5, 2, 2), requires_grad=True)
     b = minigrad.tensor(RNG.normal(size=2), requires_grad=True)
     assert minigrad.gradcheck(lambda x, w, b: F.batch_norm(x, None, None, w, b, True), (x64, w, b))
+    small = minigrad.tensor(RNG.normal(size=(3, 2)), requires_grad=True)
+    assert minigrad.autograd.gradgradcheck(lambda x, w, b: F.batch_norm(x, None, None, w, b, True), (small, w, b))
 
 
 # ***** LayerNorm *****
@@ -118,6 +120,16 @@ def test_layernorm_numpy_reference_and_gradcheck(shape, ns, kwargs, dtype):
     w = minigrad.tensor(RNG.uniform(0.5, 2, nshape), requires_grad=True)
     b = minigrad.tensor(RNG.normal(size=nshape), requires_grad=True)
     assert minigrad.gradcheck(lambda x, w, b: F.layer_norm(x, nshape, w, b), (xt, w, b))
+
+
+@pytest.mark.parametrize("shape,k", [((2, 3), 1), ((3,), 1), ((1, 2, 2), 2)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_layernorm_gradgradcheck(shape, k, affine):
+    x = minigrad.tensor(RNG.normal(size=shape), requires_grad=True)
+    nshape = shape[len(shape) - k:]
+    params = [minigrad.tensor(RNG.uniform(0.5, 2, nshape), requires_grad=True),
+              minigrad.tensor(RNG.normal(size=nshape), requires_grad=True)] if affine else []
+    assert minigrad.autograd.gradgradcheck(lambda x, *wb: F.layer_norm(x, nshape, *wb), (x, *params))
 
 
 def test_layernorm_errors():
