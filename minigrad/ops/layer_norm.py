@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..autograd.function import ArrayFunction
+from .movement import IndexPut
 
 __all__ = ["LayerNorm", "Embedding"]
 
@@ -64,3 +65,18 @@ class Embedding(ArrayFunction):
         if padding_idx is not None:
             gw[padding_idx] = 0
         return None, gw
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        """The same scatter-add as an op (IndexPut, whose derivative is the gather); the
+        frequency scale and the padding row are a constant factor on g's rows."""
+        indices, = ctx.saved_tensors
+        shape, padding_idx, by_freq = ctx.meta
+        if by_freq or padding_idx is not None:
+            scale = np.ones(indices.shape, dtype=g.dtype)
+            if by_freq:
+                scale /= np.bincount(indices.reshape(-1), minlength=shape[0])[indices]
+            if padding_idx is not None:
+                scale[indices == padding_idx] = 0
+            g = g * scale[..., None]
+        return None, IndexPut.apply(g, shape, indices, True)

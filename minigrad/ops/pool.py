@@ -54,6 +54,11 @@ class MaxPool2d(ArrayFunction):
                                threads_for(grad_in.size, ELEMENTWISE_THRESHOLD))
         return grad_in.reshape(ctx.in_shape)
 
+    @staticmethod
+    def differentiable_backward(ctx, grad, grad_idx=None):
+        from .pool_grad import max_pool2d_grads     # a scatter whose derivative is a gather (pool_grad builds on this module)
+        return max_pool2d_grads(ctx, grad)
+
 
 class AvgPool2d(ArrayFunction):
     """mean over each window with torch's divisor rule (see nn.functional.avg_pool2d)."""
@@ -79,6 +84,11 @@ class AvgPool2d(ArrayFunction):
         _K.avg_pool2d_backward(gp, grad_in, *kernel, *stride, *padding, cip, dov,
                                threads_for(grad_in.size, ELEMENTWISE_THRESHOLD))
         return grad_in.reshape(ctx.in_shape)
+
+    @staticmethod
+    def differentiable_backward(ctx, grad):
+        from .pool_grad import avg_pool2d_grads     # the adjoint, whose derivative is this pool again
+        return avg_pool2d_grads(ctx, grad)
 
 
 class MaxUnpool2d(ArrayFunction):
@@ -112,3 +122,8 @@ class MaxUnpool2d(ArrayFunction):
         grad_in = np.empty(ip.shape, dtype=grad.dtype)
         _K.max_unpool2d_backward(gp, ip, grad_in, threads_for(grad_in.size, ELEMENTWISE_THRESHOLD))
         return grad_in.reshape(ctx.in_shape), None
+
+    @staticmethod
+    def differentiable_backward(ctx, grad):
+        from .pool_grad import max_unpool2d_grads   # a gather whose derivative is a scatter
+        return max_unpool2d_grads(ctx, grad)
