@@ -56,7 +56,7 @@ class MaxPool2d(ArrayFunction):
 
     @staticmethod
     def differentiable_backward(ctx, grad, grad_idx=None):
-        from .pool_grad import max_pool2d_grads     # a scatter whose derivative is a gather (pool_grad builds on this module)
+        from .pool_grad import max_pool2d_grads     # a scatter, whose derivative is a gather (pool_grad imports this module)
         return max_pool2d_grads(ctx, grad)
 
 
