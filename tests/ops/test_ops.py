@@ -75,6 +75,7 @@ def test_gradcheck(name, shapes, fn, positive):
 
 @pytest.mark.parametrize("name,shapes,fn,positive", UNARY_BINARY, ids=[c[0] for c in UNARY_BINARY])
 def test_gradgradcheck(name, shapes, fn, positive):
+    """Second derivatives through create_graph=True, by finite differences of the first."""
     low, high = (0.5, 2.0) if positive else (-2.0, 2.0)
     inputs = [leaf(*s, low=low, high=high, seed=i) for i, s in enumerate(shapes)]
     assert gradgradcheck(fn, inputs)
