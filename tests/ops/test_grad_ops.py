@@ -1,5 +1,6 @@
 """The ops that are other ops' backwards, so that create_graph=True records them: conv's weight
-gradient, pooling's scatter / gather / average adjoint, indexing's IndexPut, the pads' scatter.
+gradient, pooling's scatter / gather / average adjoint, indexing's IndexPut, the pads' scatter,
+embedding's row scatter.
 Each: its forward against a NumPy reference of the backward it stands for, gradcheck and
 gradgradcheck (on it directly: the third derivatives of the op it comes from), and a third
 derivative through a conv / pool net against torch."""
@@ -13,6 +14,7 @@ import reference_pool as RP
 from minigrad.autograd import gradcheck, gradgradcheck
 from minigrad.ops.adaptive_pool import AdaptiveAvgPool2dBackward
 from minigrad.ops.conv_grad import Conv2dWeightGrad
+from minigrad.ops.layer_norm import EmbeddingBackward
 from minigrad.ops.movement import IndexPut
 from minigrad.ops.pad import ScatterAxes
 from minigrad.ops.pool_grad import AvgPool2dBackward, PlaneGather, PlaneScatter
@@ -121,6 +123,16 @@ def test_adaptive_avg_pool2d_backward_index_put_and_scatter_axes():
     np.add.at(want, (slice(None), maps[0][1][:, None], maps[1][1][None, :]), g.detach().numpy())
     np.testing.assert_array_equal(ScatterAxes.apply(g, maps, (2, 3, 4)).detach().numpy(), want)
     assert gradgradcheck(lambda t: ScatterAxes.apply(t, maps, (2, 3, 4)), (g,))
+
+
+def test_embedding_backward_adds_rows_and_differentiates():
+    idx = np.array([[0, 2, 2], [3, 1, 0]])
+    g = leaf(2, 3, 2)
+    want = np.zeros((4, 2))
+    np.add.at(want, idx, g.detach().numpy())
+    want[2] = 0
+    np.testing.assert_array_equal(EmbeddingBackward.apply(g, idx, (4, 2), 2, False).detach().numpy(), want)
+    assert gradgradcheck(lambda t: EmbeddingBackward.apply(t, idx, (4, 2), 2, False), (g,))
 
 
 # ***** third derivatives against torch *****
