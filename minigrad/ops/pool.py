@@ -44,6 +44,11 @@ class MaxPool2d(ArrayFunction):
         return out, idx
 
     @staticmethod
+    def differentiable_backward(ctx, grad, grad_idx=None):
+        from .pool_grad import max_pool2d_grads     # a scatter, whose derivative is a gather (pool_grad imports us)
+        return max_pool2d_grads(ctx, grad)
+
+    @staticmethod
     def backward(ctx, grad, grad_idx=None):
         idx, = ctx.saved_tensors
         H, W = ctx.in_shape[-2:]
@@ -53,11 +58,6 @@ class MaxPool2d(ArrayFunction):
         _K.max_pool2d_backward(gp, _planes(idx), grad_in, *ctx.geom,
                                threads_for(grad_in.size, ELEMENTWISE_THRESHOLD))
         return grad_in.reshape(ctx.in_shape)
-
-    @staticmethod
-    def differentiable_backward(ctx, grad, grad_idx=None):
-        from .pool_grad import max_pool2d_grads     # a scatter, whose derivative is a gather (pool_grad imports this module)
-        return max_pool2d_grads(ctx, grad)
 
 
 class AvgPool2d(ArrayFunction):
@@ -76,6 +76,11 @@ class AvgPool2d(ArrayFunction):
         return out.reshape(x.shape[:-2] + (OH, OW))
 
     @staticmethod
+    def differentiable_backward(ctx, grad):
+        from .pool_grad import avg_pool2d_grads     # the adjoint, whose derivative is this pool again
+        return avg_pool2d_grads(ctx, grad)
+
+    @staticmethod
     def backward(ctx, grad):
         kernel, stride, padding, cip, dov = ctx.args
         H, W = ctx.in_shape[-2:]
@@ -84,11 +89,6 @@ class AvgPool2d(ArrayFunction):
         _K.avg_pool2d_backward(gp, grad_in, *kernel, *stride, *padding, cip, dov,
                                threads_for(grad_in.size, ELEMENTWISE_THRESHOLD))
         return grad_in.reshape(ctx.in_shape)
-
-    @staticmethod
-    def differentiable_backward(ctx, grad):
-        from .pool_grad import avg_pool2d_grads     # the adjoint, whose derivative is this pool again
-        return avg_pool2d_grads(ctx, grad)
 
 
 class MaxUnpool2d(ArrayFunction):
@@ -114,6 +114,11 @@ class MaxUnpool2d(ArrayFunction):
         return out.reshape(x.shape[:-2] + (OH, OW))
 
     @staticmethod
+    def differentiable_backward(ctx, grad):
+        from .pool_grad import max_unpool2d_grads   # a gather whose derivative is a scatter
+        return max_unpool2d_grads(ctx, grad)
+
+    @staticmethod
     def backward(ctx, grad):
         indices, = ctx.saved_tensors
         P = int(np.prod(ctx.in_shape[:-2], dtype=np.int64))
@@ -122,8 +127,3 @@ class MaxUnpool2d(ArrayFunction):
         grad_in = np.empty(ip.shape, dtype=grad.dtype)
         _K.max_unpool2d_backward(gp, ip, grad_in, threads_for(grad_in.size, ELEMENTWISE_THRESHOLD))
         return grad_in.reshape(ctx.in_shape), None
-
-    @staticmethod
-    def differentiable_backward(ctx, grad):
-        from .pool_grad import max_unpool2d_grads   # a gather whose derivative is a scatter
-        return max_unpool2d_grads(ctx, grad)
