@@ -162,3 +162,22 @@ def test_third_derivatives_through_a_conv_pool_net_match_torch():
 
     for i, (m, t) in enumerate(zip(run(minigrad), run(torch))):
         np.testing.assert_allclose(m, t, rtol=1e-10, atol=1e-10, err_msg=f"order {i // 3 + 1}, input {i % 3}")
+
+
+def test_gradient_penalty_is_bit_identical_at_1_and_2_threads():
+    """The recorded backward runs on the same kernels as the ordinary one: the same bits at any
+    thread count (float32, sizes past the kernels' threading thresholds)."""
+    rng = np.random.default_rng(9)
+    arrays = dict(x=rng.standard_normal((8, 4, 32, 32)), w=rng.standard_normal((16, 2, 3, 3)),
+                  w2=rng.standard_normal((16, 4, 2, 2)))
+    outs = []
+    for n in (1, 2):
+        minigrad.set_num_threads(n)
+        p = {k: minigrad.tensor(a.astype(np.float32), requires_grad=True) for k, a in arrays.items()}
+        h = F.max_pool2d(F.conv2d(p["x"], p["w"], None, 1, 1, 1, 2), 3, 2, 1)
+        h = F.avg_pool2d(F.conv_transpose2d(h * h, p["w2"], None, 2), 3, 2, 1)
+        gx, = minigrad.autograd.grad((h * h).sum(), p["x"], create_graph=True)
+        (gx * gx).sum().backward()
+        outs.append([gx.detach().numpy()] + [p[k].grad.numpy() for k in arrays])
+    for a, b in zip(*outs):
+        np.testing.assert_array_equal(a, b)
