@@ -6,8 +6,10 @@ so nothing here wraps a negative index around or writes out of bounds.
 import numpy as np
 
 from ..autograd.function import ArrayFunction
+from .elementwise import where_or_zero
+from .movement import GetItem
 
-__all__ = ["Gather", "Scatter", "IndexSelect", "SortAlong"]
+__all__ = ["Gather", "Scatter", "IndexSelect", "SortAlong", "AddAt"]
 
 
 def along_dim(index, dim):
@@ -19,17 +21,47 @@ def along_dim(index, dim):
                  for d, n in enumerate(index.shape))
 
 
-class Gather(ArrayFunction):
+def add_at(g, shape, where):
+    out = np.zeros(shape, dtype=g.dtype)
+    np.add.at(out, where, g)   # NOTE: an element read twice gets both gradients
+    return out
+
+
+class AddAt(ArrayFunction):
+    """zeros(shape) with g added at `where` (np.add.at, so places that repeat add up): the adjoint
+    of reading x[where]. The backward of gather, index_select, sort and max(dim) as an op of its
+    own, for create_graph=True: its gradient reads gg[where] back (GetItem), whose gradient is
+    this op again, so every order stays one indexing pass."""
+    @staticmethod
+    def forward(ctx, g, shape, where):
+        ctx.where = where
+        return add_at(g, shape, where)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return np.asarray(gg[ctx.where])
+
+    @staticmethod
+    def differentiable_backward(ctx, gg):
+        return GetItem.apply(gg, ctx.where)
+
+
+class _Selection(ArrayFunction):
+    """An op that reads x[ctx.where]: its gradient is added back at those places."""
+    @staticmethod
+    def backward(ctx, g):
+        return add_at(g, ctx.shape, ctx.where)
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        return AddAt.apply(g, ctx.shape, ctx.where)
+
+
+class Gather(_Selection):
     @staticmethod
     def forward(ctx, x, dim, index):
         ctx.shape, ctx.where = x.shape, along_dim(index, dim)
         return x[ctx.where]
-
-    @staticmethod
-    def backward(ctx, g):
-        gx = np.zeros(ctx.shape, dtype=g.dtype)
-        np.add.at(gx, ctx.where, g)   # NOTE: an element gathered twice gets both gradients
-        return gx
 
 
 class Scatter(ArrayFunction):
@@ -59,18 +91,27 @@ class Scatter(ArrayFunction):
             gsrc[ctx.src_part] = g[ctx.where]
         return gx, gsrc
 
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        gx = gsrc = None
+        if ctx.needs_input_grad[0]:
+            gx = g
+            if not ctx.add:
+                keep = np.ones(g.shape, dtype=bool)
+                keep[ctx.where] = False
+                gx = where_or_zero(keep, g)
+        if ctx.needs_input_grad[1]:
+            gsrc = GetItem.apply(g, ctx.where)
+            if gsrc.shape != ctx.src_shape:   # src larger than index: the rest gets zeros
+                gsrc = AddAt.apply(gsrc, ctx.src_shape, ctx.src_part)
+        return gx, gsrc
 
-class IndexSelect(ArrayFunction):
+
+class IndexSelect(_Selection):
     @staticmethod
     def forward(ctx, x, dim, index):
         ctx.shape, ctx.where = x.shape, (slice(None),) * dim + (index,)
         return np.take(x, index, axis=dim)
-
-    @staticmethod
-    def backward(ctx, g):
-        gx = np.zeros(ctx.shape, dtype=g.dtype)
-        np.add.at(gx, ctx.where, g)
-        return gx
 
 
 def argsort(x, dim, descending):
@@ -101,3 +142,7 @@ class SortAlong(ArrayFunction):
         gx = np.zeros(ctx.shape, dtype=g.dtype)
         np.put_along_axis(gx, ctx.idx, g, axis=ctx.dim)   # indices are distinct: no adding needed
         return gx
+
+    @staticmethod
+    def differentiable_backward(ctx, g, _):
+        return AddAt.apply(g, ctx.shape, along_dim(ctx.idx, ctx.dim))

@@ -4,6 +4,7 @@ import pytest
 
 import minigrad
 from minigrad import gradcheck
+from minigrad.autograd import gradgradcheck
 from tests.helpers import check_op, needs_torch, torch
 
 
@@ -69,6 +70,14 @@ def test_gradcheck(name, shapes, fn, positive):
     low, high = (0.5, 2.0) if positive else (-2.0, 2.0)
     inputs = [leaf(*s, low=low, high=high, seed=i) for i, s in enumerate(shapes)]
     assert gradcheck(fn, inputs)
+
+
+@pytest.mark.parametrize("name,shapes,fn,positive", UNARY_BINARY, ids=[c[0] for c in UNARY_BINARY])
+def test_gradgradcheck(name, shapes, fn, positive):
+    """Second derivatives through create_graph=True, by finite differences of the first."""
+    low, high = (0.5, 2.0) if positive else (-2.0, 2.0)
+    inputs = [leaf(*s, low=low, high=high, seed=i) for i, s in enumerate(shapes)]
+    assert gradgradcheck(fn, inputs)
 
 
 class _NP(np.ndarray):
