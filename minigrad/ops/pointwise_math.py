@@ -88,6 +88,7 @@ Rsqrt = _table(_FromOutput, "Rsqrt", lambda x: 1 / np.sqrt(x), lambda y, m: -0.5
 Reciprocal = _table(_FromOutput, "Reciprocal", np.reciprocal, lambda y, m: -y * y)
 Square = _table(_FromInput, "Square", np.square, lambda x, m: 2 * x)
 
+
 # ***** piecewise constant: zero gradient everywhere, the jumps included (torch) *****
 
 class _Step(ArrayFunction):
@@ -164,10 +165,10 @@ class Remainder(_OfTwoInputs):
         return Remainder._grads(ctx, g, sum_to)   # the rounded quotient is piecewise constant
 
     @staticmethod
-    def _grads(ctx, g, sum_to):
+    def _grads(ctx, g, reduce_to):
         a, b = ctx.saved_tensors
-        ga = sum_to(g, np.shape(a)) if ctx.needs_input_grad[0] else None
-        gb = sum_to(-g * type(ctx).rounded(a, b), np.shape(b)) if ctx.needs_input_grad[1] else None
+        ga = reduce_to(g, np.shape(a)) if ctx.needs_input_grad[0] else None
+        gb = reduce_to(-g * type(ctx).rounded(a, b), np.shape(b)) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -275,10 +276,10 @@ class Lerp(ArrayFunction):
         return Lerp._grads(ctx, g, *ctx.inputs, sum_to)
 
     @staticmethod
-    def _grads(ctx, g, a, b, w, sum_to):
+    def _grads(ctx, g, a, b, w, reduce_to):
         """Arrays with unbroadcast, or Tensors with sum_to: the formulas are the same."""
         need = ctx.needs_input_grad
-        ga = sum_to(g * (1 - w), np.shape(a)) if need[0] else None
-        gb = sum_to(g * w, np.shape(b)) if need[1] else None
-        gw = sum_to(g * (b - a), np.shape(w)) if need[2] else None
+        ga = reduce_to(g * (1 - w), np.shape(a)) if need[0] else None
+        gb = reduce_to(g * w, np.shape(b)) if need[1] else None
+        gw = reduce_to(g * (b - a), np.shape(w)) if need[2] else None
         return ga, gb, gw

@@ -101,7 +101,7 @@ class Prod(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         x, = ctx.saved_tensors
-        if ctx.dim is None:
+        if ctx.dim is None or x.ndim == 0:   # a 0-d input reduced over dim 0 too
             return g * _products_of_others(x.reshape(-1)).reshape(x.shape)
         if not ctx.keepdim:
             g = np.expand_dims(g, ctx.dim)
@@ -110,7 +110,7 @@ class Prod(ArrayFunction):
     @staticmethod
     def differentiable_backward(ctx, g):
         x = ctx.inputs[0]
-        if ctx.dim is None:
+        if ctx.dim is None or x.ndim == 0:   # a 0-d input reduced over dim 0 too
             return g * _products_of_others_tensor(x.reshape(-1)).reshape(x.shape)
         if not ctx.keepdim:
             g = g.unsqueeze(ctx.dim)
@@ -164,7 +164,7 @@ class Var(ArrayFunction):
 
     @staticmethod
     def differentiable_backward(ctx, g):
-        dev_arr, out = ctx.saved_tensors
+        out = ctx.saved_tensors[1]
         x = ctx.inputs[0]
         dev = x - x.mean(dim=ctx.axes, keepdim=True)   # recomputed in the graph: it depends on x
         g = g.reshape(out.shape)
@@ -176,7 +176,7 @@ class Var(ArrayFunction):
             else:
                 g = g / (2 * std)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return g * float(2 / dev_arr.dtype.type(ctx.denom)) * dev
+            return g * float(2 / out.dtype.type(ctx.denom)) * dev
 
 
 class Norm(ArrayFunction):

@@ -185,6 +185,13 @@ def test_cumprod_and_prod_gradgradcheck_with_zeros():
     assert gradgradcheck(lambda t: t.prod(), (x,))
 
 
+def test_prod_of_a_0d_tensor_over_dim_0():
+    x = _t(2.0, grad=True)
+    g, = minigrad.autograd.grad(x.prod(0) * x, x, create_graph=True)
+    h, = minigrad.autograd.grad(g, x)
+    assert g.item() == 4.0 and h.item() == 2.0
+
+
 @needs_torch
 @pytest.mark.parametrize("name,shapes,fn", TORCH_CASES, ids=[c[0] for c in TORCH_CASES])
 def test_second_derivatives_match_torch(name, shapes, fn):
