@@ -1,6 +1,6 @@
 """Autograd: Function (forward/backward side by side), the backward engine, grad mode, gradcheck,
 higher-order gradients (create_graph=True, gradgradcheck)."""
-from . import graph
+from . import functional, graph
 from .engine import grad
 from .function import Function
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,

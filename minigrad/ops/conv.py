@@ -15,7 +15,7 @@ import numpy as np
 from .._C import im2col as _cim2col
 from .._parallel import threads_for
 from ..autograd.function import ArrayFunction
-from .pad import NP_PAD_MODES
+from .pad import NP_PAD_MODES, ScatterAxes
 from .linalg import mm
 
 __all__ = ["Conv2d", "Pad2d"]
@@ -115,6 +115,11 @@ class Conv2d(ArrayFunction):
             _scratch.give(gT.reshape(g, Og, N, P))
         return gx, gw, gb
 
+    @staticmethod
+    def differentiable_backward(ctx, gout):
+        from .conv_grad import conv2d_grads    # two more convolutions (conv_grad builds on this module)
+        return conv2d_grads(ctx, gout)
+
 
 def _pad_index(n, lo, hi, mode):
     """Source index of every padded position along one axis (np.pad's modes on an arange)."""
@@ -144,3 +149,8 @@ class Pad2d(ArrayFunction):
         gx = np.moveaxis(gx, -2, 0)
         np.add.at(gx, ih, gw)
         return (np.moveaxis(gx, 0, -2),)
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        shape, ih, iw = ctx.maps      # forward is GatherAxes with these maps: backward its scatter
+        return ScatterAxes.apply(g, ((len(shape) - 2, ih), (len(shape) - 1, iw)), shape)

@@ -67,3 +67,8 @@ class ConvTranspose2d(ArrayFunction):
         if needs[1]:
             gw = mm(xT, gcols.transpose(0, 2, 1)).reshape(w.shape)           # NT
         return gx, gw, gb
+
+    @staticmethod
+    def differentiable_backward(ctx, gout):
+        from .conv_grad import conv_transpose2d_grads   # a convolution and a weight gradient
+        return conv_transpose2d_grads(ctx, gout)

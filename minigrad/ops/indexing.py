@@ -7,9 +7,9 @@ import numpy as np
 
 from ..autograd.function import ArrayFunction
 from .elementwise import where_or_zero
-from .movement import GetItem
+from .movement import GetItem, IndexPut
 
-__all__ = ["Gather", "Scatter", "IndexSelect", "SortAlong", "AddAt"]
+__all__ = ["Gather", "Scatter", "IndexSelect", "SortAlong"]
 
 
 def along_dim(index, dim):
@@ -21,40 +21,18 @@ def along_dim(index, dim):
                  for d, n in enumerate(index.shape))
 
 
-def add_at(g, shape, where):
-    out = np.zeros(shape, dtype=g.dtype)
-    np.add.at(out, where, g)   # NOTE: an element read twice gets both gradients
-    return out
-
-
-class AddAt(ArrayFunction):
-    """zeros(shape) with g added at `where` (np.add.at, so places that repeat add up): the adjoint
-    of reading x[where]. The backward of gather, index_select, sort and max(dim) as an op of its
-    own, for create_graph=True: its gradient reads gg[where] back (GetItem), whose gradient is
-    this op again, so every order stays one indexing pass."""
-    @staticmethod
-    def forward(ctx, g, shape, where):
-        ctx.where = where
-        return add_at(g, shape, where)
-
-    @staticmethod
-    def backward(ctx, gg):
-        return np.asarray(gg[ctx.where])
-
-    @staticmethod
-    def differentiable_backward(ctx, gg):
-        return GetItem.apply(gg, ctx.where)
-
-
 class _Selection(ArrayFunction):
-    """An op that reads x[ctx.where]: its gradient is added back at those places."""
+    """An op that reads x[ctx.where]: its gradient is added back at those places (IndexPut, whose
+    own gradient reads them again, for create_graph=True)."""
     @staticmethod
     def backward(ctx, g):
-        return add_at(g, ctx.shape, ctx.where)
+        gx = np.zeros(ctx.shape, dtype=g.dtype)
+        np.add.at(gx, ctx.where, g)   # NOTE: an element read twice gets both gradients
+        return gx
 
     @staticmethod
     def differentiable_backward(ctx, g):
-        return AddAt.apply(g, ctx.shape, ctx.where)
+        return IndexPut.apply(g, ctx.shape, ctx.where, True)
 
 
 class Gather(_Selection):
@@ -103,7 +81,7 @@ class Scatter(ArrayFunction):
         if ctx.needs_input_grad[1]:
             gsrc = GetItem.apply(g, ctx.where)
             if gsrc.shape != ctx.src_shape:   # src larger than index: the rest gets zeros
-                gsrc = AddAt.apply(gsrc, ctx.src_shape, ctx.src_part)
+                gsrc = IndexPut.apply(gsrc, ctx.src_shape, ctx.src_part, False)
         return gx, gsrc
 
 
@@ -145,4 +123,4 @@ class SortAlong(ArrayFunction):
 
     @staticmethod
     def differentiable_backward(ctx, g, _):
-        return AddAt.apply(g, ctx.shape, along_dim(ctx.idx, ctx.dim))
+        return IndexPut.apply(g, ctx.shape, along_dim(ctx.idx, ctx.dim), True)

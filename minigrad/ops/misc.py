@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..autograd.function import ArrayFunction
-from .indexing import AddAt
+from .movement import IndexPut
 
 __all__ = ["Diag"]
 
@@ -27,7 +27,7 @@ class Diag(ArrayFunction):
     def differentiable_backward(ctx, g):
         if len(ctx.shape) == 1:
             return Diag.apply(g, ctx.diagonal)   # the diagonal of g, as an op whose gradient places it back
-        return AddAt.apply(g, ctx.shape, Diag._places(ctx, g))
+        return IndexPut.apply(g, ctx.shape, Diag._places(ctx, g), True)
 
     @staticmethod
     def _places(ctx, g):

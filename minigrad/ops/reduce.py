@@ -7,8 +7,8 @@ import numpy as np
 
 from ..autograd.function import ArrayFunction
 from .elementwise import constant, output, where_or_zero
-from .indexing import AddAt, along_dim
-from .movement import Cat
+from .indexing import along_dim
+from .movement import Cat, IndexPut
 
 __all__ = ["normalize_dim", "Sum", "Mean", "Prod", "Var", "Norm", "LogSumExp", "Amax", "Amin", "MedianAll", "MaxDim", "MinDim",
            "MedianDim", "Cumsum", "Cumprod", "normalize_dims"]
@@ -337,7 +337,7 @@ class _ExtremeDim(ArrayFunction):
         idx, = ctx.saved_tensors
         if not ctx.keepdim:
             g, idx = g.unsqueeze(ctx.dim), np.expand_dims(idx, ctx.dim)
-        return AddAt.apply(g, ctx.shape, along_dim(idx, ctx.dim))
+        return IndexPut.apply(g, ctx.shape, along_dim(idx, ctx.dim), True)
 
 
 class MaxDim(_ExtremeDim):
