@@ -123,8 +123,9 @@ def _products_of_others_tensor(x):
     if x.shape[-1] == 0:
         return constant(np.empty_like(x._data))
     ones = constant(np.ones(x.shape[:-1] + (1,), dtype=x._data.dtype))
-    before = Cat.apply(ones, x[..., :-1], dim=-1).cumprod(-1)
-    after = Cat.apply(ones, x.flip(-1)[..., :-1], dim=-1).cumprod(-1).flip(-1)
+    last = x.ndim - 1   # Cat takes a normalized dim
+    before = Cat.apply(ones, x[..., :-1], dim=last).cumprod(-1)
+    after = Cat.apply(ones, x.flip(-1)[..., :-1], dim=last).cumprod(-1).flip(-1)
     return before * after
 
 

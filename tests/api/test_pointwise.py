@@ -6,7 +6,7 @@ import pytest
 import minigrad
 from minigrad import gradcheck
 from minigrad.autograd import grad, gradgradcheck
-from tests.helpers import HAVE_TORCH, check_raises_both, check_op, check_second_order, torch
+from tests.helpers import HAVE_TORCH, check_raises_both, check_op, check_second_order, first_derivative, torch
 
 # name -> (NumPy reference, input range (low, high) where the op is smooth)
 UNARY = {
@@ -193,6 +193,19 @@ def test_binary_gradgradcheck_with_broadcasting(name):
     if name in ("remainder", "fmod", "maximum", "minimum") or name.startswith("clamp"):
         a = a + 0.37
     assert gradgradcheck(BINARY[name], [_leaf(a), _leaf(b)])
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "rsqrt", "tan", "sin", "cosh", "exp2", "reciprocal"])
+def test_unary_third_derivatives(name):
+    """Those whose derivative reads the saved output differentiate the op itself again."""
+    _, (low, high) = UNARY[name]
+    assert gradgradcheck(first_derivative(getattr(minigrad, name)), [_leaf(_values(low, high, (2, 2)))])
+
+
+def test_pow_third_derivatives():
+    x = _leaf(_values(0.5, 2, (3,)))
+    for fn in (lambda t: t ** 3, lambda t: 2.0 ** t, lambda t: t ** t, lambda t: minigrad.lerp(t, t * t, t)):
+        assert gradgradcheck(first_derivative(fn), [x])
 
 
 def test_piecewise_constant_gradients_gradgradcheck():

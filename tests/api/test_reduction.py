@@ -6,7 +6,7 @@ import pytest
 import minigrad
 from minigrad.api import FUNCTIONS
 from minigrad.autograd import gradgradcheck
-from helpers import check_op, check_raises, check_second_order, needs_torch, torch
+from helpers import check_op, check_raises, check_second_order, first_derivative, needs_torch, torch
 
 RNG = np.random.default_rng(0)
 X = RNG.uniform(-2, 2, size=(3, 4, 5))
@@ -183,6 +183,17 @@ def test_cumprod_and_prod_gradgradcheck_with_zeros():
     assert gradgradcheck(lambda t: t.cumprod(0), (x,))
     assert gradgradcheck(lambda t: t.prod(1), (x,))
     assert gradgradcheck(lambda t: t.prod(), (x,))
+
+
+@pytest.mark.parametrize("fn", [lambda x: x.prod(1), lambda x: x.prod(), lambda x: x.cumprod(1),
+                                lambda x: x.cumprod(0), lambda x: x.logsumexp(1), lambda x: x.norm(3, 1),
+                                lambda x: x.std(0), lambda x: x.cumsum(1) ** 2, lambda x: x.max(1).values ** 2])
+def test_third_derivatives(fn):
+    """Their differentiable backwards call cumprod, exp, the norm itself...: differentiated in turn.
+    (No zeros here: finite differences would move them off zero, onto the formula that divides
+    by x, whose third derivative is ill-conditioned there.)"""
+    x = _t([[0.5, 1.2, 2.0], [1.5, -1.0, 0.7]], grad=True)
+    assert gradgradcheck(first_derivative(fn), (x,))
 
 
 def test_prod_of_a_0d_tensor_over_dim_0():
