@@ -163,3 +163,12 @@ def check_second_order(shapes, fn, *, vals=None, low=-2.0, high=2.0, seed=0, rto
         if m is not None:
             stage = "first derivative" if i < len(arrays) else "second derivative"
             _compare(f"{stage}, gradient {i}", m, t, atol, rtol)
+
+
+def first_derivative(f):
+    """x -> the gradient of f(x).sum(), recorded (create_graph=True): gradgradcheck on it checks
+    the third derivatives of f."""
+    def df(x):
+        with minigrad.enable_grad():      # gradcheck's finite differences run under no_grad
+            return minigrad.autograd.grad(f(x).sum(), x, create_graph=True)[0]
+    return df

@@ -9,9 +9,9 @@ import numpy as np
 from .. import random as _random
 from .._C import act as _act
 from .._parallel import threads_for
-from ..autograd import function as _function
 from ..autograd.function import ArrayFunction
-from .pointwise_math import Where
+# for the differentiable backwards (create_graph=True); the losses and norms take them from here too
+from .elementwise import constant as _constant, where_or_zero as _where_or_zero
 
 __all__ = ["Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "RReLU"]
 
@@ -24,20 +24,6 @@ def _flat(a):
 def _grad(g, like):
     """The incoming gradient as a flat contiguous array of the saved array's dtype (never modified)."""
     return np.ascontiguousarray(g, dtype=like.dtype).reshape(-1)
-
-
-# ***** for the differentiable backwards (create_graph=True) *****
-# NOTE: the same as elementwise.constant / where_or_zero on the higher-order math branch
-
-def _constant(array):
-    """A NumPy array (a mask, drawn slopes) as a Tensor outside the graph."""
-    return _function.Tensor._wrap(np.asarray(array))
-
-
-def _where_or_zero(keep, g):
-    """np.where(keep, g, 0) on the Tensor g, recorded (keep: a constant bool array). A where,
-    not a product with a mask, as the array backward: an inf in g must not give 0 * inf."""
-    return Where.apply(keep, g, np.zeros((), g._data.dtype))
 
 
 def _output(x, inplace):

@@ -45,6 +45,15 @@ def passes_gradgradcheck(shapes, fn):
     assert gradgradcheck(lambda *xs: fn(minigrad, *xs), leaves)
 
 
+def squared(fn):
+    """fn(lib, *tensors) with each float output squared: a linear op's second derivative w.r.t.
+    its inputs is 0, so a second-derivative check composes it with something that is not."""
+    def composed(lib, *xs):
+        outs = tuple(o * o if o.dtype.is_floating_point else o for o in _tuple(fn(lib, *xs)))
+        return outs if len(outs) > 1 else outs[0]
+    return composed
+
+
 def raises_like_torch(fn, exc, match, shape=(2, 3)):
     if HAVE_TORCH:
         with pytest.raises(exc, match=match):

@@ -9,7 +9,7 @@ import pytest
 
 import minigrad
 from minigrad.autograd import grad, gradgradcheck
-from helpers import check_second_order, needs_torch, torch
+from helpers import check_second_order, first_derivative, needs_torch, torch
 
 RNG = np.random.default_rng(0)
 X = RNG.uniform(0.2, 2, (2, 3)) * RNG.choice([-1, 1], (2, 3))     # away from the kinks at 0 and ±1
@@ -97,20 +97,13 @@ def test_second_derivatives_match_torch(name):
     check_second_order(None, fn, vals=arrays, rtol=1e-9, atol=1e-12)
 
 
-def _first_derivative(f):
-    def df(x):
-        with minigrad.enable_grad():      # gradcheck's finite differences run under no_grad
-            return grad(f(x).sum(), x, create_graph=True)[0]
-    return df
-
-
 @pytest.mark.parametrize("name", ["sigmoid", "tanh", "gelu_tanh", "silu", "softplus", "log_softmax", "softmax"])
 def test_third_derivatives(name):
     """These differentiable backwards call ops again (the activation, Sigmoid, Tanh, Softmax):
     their recorded backwards are differentiated in turn."""
     fn, arrays = CASES[name]
     x = minigrad.tensor(arrays[0], requires_grad=True)
-    assert gradgradcheck(_first_derivative(lambda x: fn(minigrad, x)), (x,))
+    assert gradgradcheck(first_derivative(lambda x: fn(minigrad, x)), (x,))
 
 
 def test_normal_cdf_behind_gelu_is_differentiable_twice():
