@@ -38,3 +38,21 @@ def test_unpool_autoencoder_error_falls(tmp_path):
     import unpool_autoencoder
     errors = unpool_autoencoder.main(["--epochs", "2", "--max-batches", "15", "--out", str(tmp_path)])
     assert errors[-1] < errors[0]
+
+
+def test_autograd_tour_runs_every_step(tmp_path, capsys):
+    import autograd_tour
+    autograd_tour.main(["--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    for title in ("1. A graph", "2. The graph as a picture", "3. Hooks", "4. Your own op", "5. Anomaly mode",
+                  "6. Where the time", "7. Gradients of gradients"):
+        assert title in out
+    assert "MatMulBackward0 saved" in out and "<- w (3, 2) float32" in out          # parameters named
+    assert "leaf w receives its gradient" in out                                    # hooks fired
+    assert "gradgradcheck (second derivatives, through create_graph): True" in out
+    assert "Function 'PowBackward0' returned nan values" in out and "pair_distance_loss" in out
+    assert "Conv2dBackward0" in out and "Self CPU time total" in out                 # the profile table
+    hv_error = float(out.split("largest difference: ")[1].split()[0])
+    assert hv_error < 1e-6
+    assert (tmp_path / "graph.dot").read_text().startswith("digraph")
+    assert (tmp_path / "trace.json").stat().st_size > 0
