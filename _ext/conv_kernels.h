@@ -144,13 +144,22 @@ MG_NO_MEMCPY_CALLS ATTR static void NAME##_conv_pack(long rows, const long *row_
             const T *s = src + runs[r].src;                                                          \
             T *d = dst + runs[r].dst;                                                                \
             const long len = runs[r].len;                                                            \
-            if (len >= VL) {                                                                         \
+            if (len > 2 * VL) {                                                                      \
                 const long tail = len - VL;                                                          \
                 for (long t = 0; t < rows; ++t) {                                                    \
                     const T *st = s + row_off[t];                                                    \
                     T *dt = d + t * ld;                                                              \
                     for (long q = 0; q < tail; q += VL) *(NAME##_cv *)(dt + q) = *(const NAME##_cv *)(st + q); \
                     *(NAME##_cv *)(dt + tail) = *(const NAME##_cv *)(st + tail);                     \
+                }                                                                                    \
+            } else if (len >= VL) {   /* the common case, without a loop: two overlapping vectors */ \
+                const long tail = len - VL;                                                          \
+                for (long t = 0; t < rows; ++t) {                                                    \
+                    const T *st = s + row_off[t];                                                    \
+                    T *dt = d + t * ld;                                                              \
+                    const NAME##_cv head = *(const NAME##_cv *)st, last = *(const NAME##_cv *)(st + tail); \
+                    *(NAME##_cv *)dt = head;                                                         \
+                    *(NAME##_cv *)(dt + tail) = last;                                                \
                 }                                                                                    \
             } else if (runs[r].dst + VL <= ld) {                                                     \
                 for (long t = 0; t < rows; ++t)                                                      \
@@ -238,29 +247,26 @@ static void mg_##SUF##_conv_pad(const mg_conv_geom *g, const T *x, T *xp, int nt
             const long h = r - g->pt;                                                                \
             T *dr = d + r * g->Wp;                                                                   \
             if (h < 0 || h >= g->H) { memset(dr, 0, (size_t)g->Wp * sizeof(T)); continue; }        \
-            for (long c = 0; c < g->Wp; ++c) {                                                       \
-                const long w = c - g->pl;                                                            \
-                dr[c] = (w >= 0 && w < g->W) ? s[h * g->W + w] : (T)0;                               \
-            }                                                                                        \
+            /* columns c = w + pl: [0, c0) zeros, [c0, c1) from x, [c1, Wp) zeros (pl < 0 crops) */  \
+            const long c0 = MG_MAX(g->pl, 0L), c1 = MG_MIN(g->pl + g->W, g->Wp);                     \
+            if (c1 <= c0) { memset(dr, 0, (size_t)g->Wp * sizeof(T)); continue; }                    \
+            memset(dr, 0, (size_t)c0 * sizeof(T));                                                   \
+            memcpy(dr + c0, s + h * g->W + c0 - g->pl, (size_t)(c1 - c0) * sizeof(T));              \
+            memset(dr + c1, 0, (size_t)(g->Wp - c1) * sizeof(T));                                    \
         }                                                                                            \
     }                                                                                                \
     memset(xp + planes * HW, 0, MG_CONV_SLACK * sizeof(T));                                                         \
 }                                                                                                    \
                                                                                                      \
-/* W[g] (Og x Kg, row-major) packed for all groups, K split in nkb blocks of kcb:                    \
- * block (gi, b) at Ap + (gi*nkb + b) * Mpad*kcb (transpose: Wᵀ[g], Kg x Og, split along Og). */     \
-static void mg_##SUF##_conv_pack_weight(const mg_##SUF##_kernel *kern, const mg_conv_geom *g,       \
-                                        const T *w, int transpose, long kcb, T *Ap) {                \
-    const long M = transpose ? g->Kg : g->Og, K = transpose ? g->Og : g->Kg;                         \
+/* A (M x K per group, element (i, p) at a + gi*gstride + i*rs + p*cs) packed for all G groups, K   \
+ * split in blocks of kcb: block (gi, b) at Ap + (gi*nkb + b) * Mpad*kcb. */                          \
+static void mg_##SUF##_conv_pack_weight(const mg_##SUF##_kernel *kern, long G, long M, long K,       \
+                                        const T *a, long gstride, long rs, long cs, long kcb, T *Ap) { \
     const long Mpad = MG_ROUND_UP(M, kern->mr), nkb = MG_CEIL_DIV(K, kcb);                           \
-    for (long gi = 0; gi < g->G; ++gi)                                                               \
-        for (long b = 0; b < nkb; ++b) {                                                             \
-            const long pc = b * kcb, kc = MG_MIN(kcb, K - pc);                                       \
-            const T *wg = w + gi * g->Og * g->Kg;                                                    \
-            T *dst = Ap + (gi * nkb + b) * Mpad * kcb;                                               \
-            if (transpose) kern->pack_a(M, kc, wg + pc * g->Kg, 1, g->Kg, dst);                      \
-            else kern->pack_a(M, kc, wg + pc, g->Kg, 1, dst);                                        \
-        }                                                                                            \
+    for (long gi = 0; gi < G; ++gi)                                                                  \
+        for (long b = 0; b < nkb; ++b)                                                               \
+            kern->pack_a(M, MG_MIN(kcb, K - b * kcb), a + gi * gstride + b * kcb * cs, rs, cs,       \
+                         Ap + (gi * nkb + b) * Mpad * kcb);                                          \
 }                                                                                                    \
                                                                                                      \
 static long mg_##SUF##_conv_kc(long K) { return MG_CEIL_DIV(K, MG_CEIL_DIV(K, mg_##SUF##_kc_max)); } \
@@ -271,25 +277,37 @@ static int mg_##SUF##_conv_forward(const mg_##SUF##_kernel *kern, const mg_conv_
                                    int nt) {                                                         \
     const int MR = kern->mr, NR = kern->nr;                                                          \
     const long P = g->OH * g->OW, Kg = g->Kg, Og = g->Og, HWp = g->Hp * g->Wp;                       \
-    const long kcb = mg_##SUF##_conv_kc(Kg), nkb = MG_CEIL_DIV(Kg, kcb);                             \
+    /* The bias is one more tap: a column of A and a row of ones in B. The first K block then needs  \
+     * no C (beta = 0), so the output is written once, by the micro-kernel, overlapped with work. */ \
+    const long Kx = Kg + (bias != NULL);                                                             \
+    const long kcb = Kx ? mg_##SUF##_conv_kc(Kx) : 1, nkb = MG_CEIL_DIV(Kx, kcb);                    \
     const long Mpad = MG_ROUND_UP(Og, MR), ppi = MG_CEIL_DIV(P, NR);                                 \
     const long npanels = g->G * g->N * ppi;                                                          \
     if (npanels == 0) return 0;                                                                      \
-    if (Kg == 0) {              /* no input channels: the bias alone */                              \
-        for (long q = 0; q < g->N * g->O; ++q)                                                       \
-            for (long p = 0; p < P; ++p) out[q * P + p] = bias ? bias[q % g->O] : (T)0;              \
+    if (Kx == 0) {                                                                                   \
+        memset(out, 0, (size_t)g->N * g->O * P * sizeof(T));                                         \
         return 0;                                                                                    \
     }                                                                                                \
-    if ((double)g->N * P * g->O * Kg < mg_gemm_parallel_min_work) nt = 1;                            \
+    if ((double)g->N * P * g->O * Kx < mg_gemm_parallel_min_work) nt = 1;                            \
     if (nt > npanels) nt = (int)npanels;                                                             \
-    const long bstride = MG_ROUND_UP(kcb * NR + MG_CONV_VB / (long)sizeof(T), 16);                   \
+    const long bstride = MG_ROUND_UP(kcb * NR + MG_CONV_SLACK, 16);                                  \
     const size_t abytes = (size_t)g->G * nkb * Mpad * kcb * sizeof(T);                               \
-    char *buf = (char *)mg_buf_reserve(&mg_tls_apack, abytes + (size_t)nt * bstride * sizeof(T)      \
+    const size_t wbytes = bias ? (size_t)MG_ROUND_UP(g->O * Kx, 16) * sizeof(T) : 0;                 \
+    char *buf = (char *)mg_buf_reserve(&mg_tls_apack, abytes + wbytes + (size_t)nt * bstride * sizeof(T) \
                                        + (size_t)Kg * sizeof(long) + 64);                            \
     if (!buf) return -1;                                                                             \
-    T *Ap = (T *)buf, *Bbase = (T *)(buf + abytes);                                                  \
+    T *Ap = (T *)buf, *Bbase = (T *)(buf + abytes + wbytes);                                         \
     long *toff = (long *)(Bbase + (size_t)nt * bstride);                                             \
-    mg_##SUF##_conv_pack_weight(kern, g, w, 0, kcb, Ap);                                             \
+    if (bias) {               /* [W | b], O x (Kg + 1) */                                            \
+        T *wb = (T *)(buf + abytes);                                                                 \
+        for (long o = 0; o < g->O; ++o) {                                                            \
+            memcpy(wb + o * Kx, w + o * Kg, (size_t)Kg * sizeof(T));                                 \
+            wb[o * Kx + Kg] = bias[o];                                                               \
+        }                                                                                            \
+        mg_##SUF##_conv_pack_weight(kern, g->G, Og, Kx, wb, Og * Kx, Kx, 1, kcb, Ap);                \
+    } else {                                                                                         \
+        mg_##SUF##_conv_pack_weight(kern, g->G, Og, Kx, w, Og * Kg, Kg, 1, kcb, Ap);                 \
+    }                                                                                                \
     mg_conv_tap_offsets(g, toff);                                                                    \
     _Pragma("omp parallel num_threads(nt) if(nt > 1)")                                               \
     {                                                                                                \
@@ -302,18 +320,15 @@ static int mg_##SUF##_conv_forward(const mg_##SUF##_kernel *kern, const mg_conv_
             const int nruns = mg_conv_position_runs(g, p0, nr, runs);                                \
             const T *xg = xp + (n * g->C + gi * g->Cg) * HWp;                                        \
             T *C = out + (n * g->O + gi * Og) * P + p0;                                              \
-            T beta = (T)0;                                                                           \
-            if (bias) {       /* start from the bias: the micro-kernel adds onto it (beta = 1) */    \
-                for (long o = 0; o < Og; ++o)                                                        \
-                    for (long j = 0; j < nr; ++j) C[o * P + j] = bias[gi * Og + o];                  \
-                beta = (T)1;                                                                         \
-            }                                                                                        \
             const long zhi = nr % NR ? MG_ROUND_UP(nr, (long)mg_##SUF##_conv_vl) : 0;                \
             for (long b = 0; b < nkb; ++b) {                                                         \
-                const long pc = b * kcb, kc = MG_MIN(kcb, Kg - pc);                                  \
-                mg_##SUF##_conv_packs[mg_gemm_isa](kc, toff + pc, runs, nruns, g->sw, xg, xp_end, Bp, NR, nr, zhi); \
-                kern->macro(Og, nr, kc, (T)1, Ap + (gi * nkb + b) * Mpad * kcb, Bp, beta, C, P);     \
-                beta = (T)1;                                                                         \
+                const long pc = b * kcb, kc = MG_MIN(kcb, Kx - pc), kt = MG_MIN(kc, Kg - pc);        \
+                mg_##SUF##_conv_packs[mg_gemm_isa](kt, toff + pc, runs, nruns, g->sw, xg, xp_end, Bp, NR, nr, zhi); \
+                if (kt < kc) {                /* the bias row */                                     \
+                    T *ones = Bp + kt * NR;                                                          \
+                    for (long j = 0; j < NR; ++j) ones[j] = j < nr ? (T)1 : (T)0;                    \
+                }                                                                                    \
+                kern->macro(Og, nr, kc, (T)1, Ap + (gi * nkb + b) * Mpad * kcb, Bp, b ? (T)1 : (T)0, C, P); \
             }                                                                                        \
         }                                                                                            \
     }                                                                                                \
@@ -334,7 +349,7 @@ static int mg_##SUF##_conv_backward_weight(const mg_##SUF##_kernel *kern, const 
     if ((double)g->N * P * g->O * Kg < mg_gemm_parallel_min_work) nt = 1;                            \
     if (nt > ntask) nt = (int)ntask;                                                                 \
     const long astride = MG_ROUND_UP(MG_ROUND_UP(Og, MR) * kcp, 16);                                 \
-    const long bstride = MG_ROUND_UP(kcp * NR + MG_CONV_VB / (long)sizeof(T), 16);                   \
+    const long bstride = MG_ROUND_UP(kcp * NR + MG_CONV_SLACK, 16);                                  \
     const long pbytes = nch > 1 ? nch * GOK : 0;                                                     \
     const size_t tbytes = (size_t)(astride + bstride) * sizeof(T) + (size_t)kcp * sizeof(long);     \
     char *buf = (char *)mg_buf_reserve(&mg_tls_apack, (size_t)pbytes * sizeof(T) + nt * tbytes       \
@@ -411,7 +426,7 @@ static int mg_##SUF##_conv_backward_input(const mg_##SUF##_kernel *kern, const m
     T *Ap = (T *)buf;                                                                                \
     char *tbuf = buf + abytes;                                                                       \
     long *toff = (long *)(tbuf + nt * tbytes), *order = toff + Kg;                                   \
-    mg_##SUF##_conv_pack_weight(kern, g, w, 1, kcb, Ap);                                             \
+    mg_##SUF##_conv_pack_weight(kern, g->G, Kg, Og, w, Og * Kg, 1, Kg, kcb, Ap);  /* W[g]ᵀ */                                             \
     mg_conv_tap_offsets(g, toff);                                                                    \
     /* Each chunk's taps in (j, c, i) order: consecutive scatters then hit different input rows. */  \
     for (long ic = 0; ic < Kg; ic += mcc) {                                                          \
