@@ -22,6 +22,8 @@ cdef extern from "conv_kernels.h" nogil:
                                  const float *gout, float *gw, int nt)
     int mg_dconv_backward_weight(const mg_conv_geom *g, const double *xp, const double *xp_end,
                                  const double *gout, double *gw, int nt)
+    void mg_sconv_backward_bias(long N, long O, long P, const float *gout, float *gb, int nt)
+    void mg_dconv_backward_bias(long N, long O, long P, const double *gout, double *gb, int nt)
     int mg_sconv_backward_input(const mg_conv_geom *g, const float *gout, const float *w, float *gx, int nt)
     int mg_dconv_backward_input(const mg_conv_geom *g, const double *gout, const double *w, double *gx, int nt)
 
@@ -103,6 +105,23 @@ def conv_backward_weight(const real_t[::1] xp, long Hp, long Wp, const real_t[:,
     if rc:
         raise MemoryError("conv2d: could not allocate packing buffers")
     return gw
+
+
+def conv_backward_bias(const real_t[:, :, :, ::1] gout, real_t[::1] gb, int num_threads):
+    """gb[o] = Σ_{n,oh,ow} gout[n, o, oh, ow] (each image's sum in float lanes, images added in order
+    in float64: the same bits at any thread count)."""
+    cdef long N = gout.shape[0], O = gout.shape[1], P = gout.shape[2] * gout.shape[3]
+    if O == 0:
+        return gb
+    if N * P == 0:
+        gb[...] = 0
+        return gb
+    with nogil:
+        if real_t is float:
+            mg_sconv_backward_bias(N, O, P, &gout[0, 0, 0, 0], &gb[0], num_threads)
+        else:
+            mg_dconv_backward_bias(N, O, P, &gout[0, 0, 0, 0], &gb[0], num_threads)
+    return gb
 
 
 def conv_backward_input(const real_t[:, :, :, ::1] gout, const real_t[:, :, :, ::1] w, real_t[:, :, :, ::1] gx,

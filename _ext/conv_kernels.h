@@ -403,6 +403,29 @@ static int mg_##SUF##_conv_backward_weight(const mg_##SUF##_kernel *kern, const 
     return 0;                                                                                        \
 }                                                                                                    \
                                                                                                      \
+/* gb[o] = Σ_{n,p} gout[n, o, p]: per (n, o) a sum in 8 lanes, then added over n in order in double \
+ * precision; threads split o, so the order never depends on the thread count. */                   \
+static void mg_##SUF##_conv_backward_bias(long N, long O, long P, const T *gout, T *gb, int nt) {   \
+    enum { VL = 8 };          /* lane-wise sums: GCC vectorises them without reassociating */    \
+    if ((double)N * O * P < (1 << 16)) nt = 1;                                                       \
+    _Pragma("omp parallel for schedule(static) num_threads(nt) if(nt > 1)")                          \
+    for (long o = 0; o < O; ++o) {                                                                   \
+        double total = 0.0;                                                                          \
+        for (long n = 0; n < N; ++n) {                                                               \
+            const T *row = gout + (n * O + o) * P;                                                   \
+            T acc[VL] = {0};                                                                         \
+            long p = 0;                                                                              \
+            for (; p + VL <= P; p += VL)                                                             \
+                for (int l = 0; l < VL; ++l) acc[l] += row[p + l];                                   \
+            T s = 0;                                                                                 \
+            for (int l = 0; l < VL; ++l) s += acc[l];                                                \
+            for (; p < P; ++p) s += row[p];                                                          \
+            total += s;                                                                              \
+        }                                                                                            \
+        gb[o] = (T)total;                                                                            \
+    }                                                                                                \
+}                                                                                                    \
+                                                                                                     \
 /* gx (N, C, H, W) := the input gradient. Per (image, group), each panel's dX̂ = W[g]ᵀ @ gout panel  \
  * (MC taps at a time, into an L1 tile) is added into a zeroed padded copy of the image's group       \
  * planes, whose interior is then gx. One thread owns each (image, group): a fixed order. */         \
@@ -495,6 +518,12 @@ static int mg_sconv_backward_weight(const mg_conv_geom *g, const float *xp, cons
 static int mg_dconv_backward_weight(const mg_conv_geom *g, const double *xp, const double *xp_end,
                                     const double *gout, double *gw, int nt) {
     return mg_d_conv_backward_weight(&mg_d_kernels[mg_gemm_isa], g, xp, xp_end, gout, gw, nt);
+}
+static void mg_sconv_backward_bias(long N, long O, long P, const float *gout, float *gb, int nt) {
+    mg_s_conv_backward_bias(N, O, P, gout, gb, nt);
+}
+static void mg_dconv_backward_bias(long N, long O, long P, const double *gout, double *gb, int nt) {
+    mg_d_conv_backward_bias(N, O, P, gout, gb, nt);
 }
 static int mg_sconv_backward_input(const mg_conv_geom *g, const float *gout, const float *w, float *gx, int nt) {
     return mg_s_conv_backward_input(&mg_s_kernels[mg_gemm_isa], g, gout, w, gx, nt);

@@ -166,7 +166,7 @@ class Conv2d(ArrayFunction):
         nt = get_num_threads()
         gx = gw = gb = None
         if has_bias and needs[2]:
-            gb = gout.sum(axis=(0, 2, 3))
+            gb = _cgemm.conv_backward_bias(gout, np.empty(gout.shape[1], dtype=gout.dtype), nt)
         if needs[1]:
             gw = np.empty(w.shape, dtype=gout.dtype)
             _cgemm.conv_backward_weight(xp.reshape(-1), Hp, Wp, gout, gw, C, sh, sw, dh, dw, g, nt)

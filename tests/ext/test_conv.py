@@ -1,5 +1,5 @@
-"""minigrad._C.gemm.conv_* (implicit-GEMM convolution) against tests/reference_gemm.py: forward, weight
-and input gradients over strides, dilations, groups, asymmetric padding, odd sizes, both dtypes,
+"""minigrad._C.gemm.conv_* (implicit-GEMM convolution) against tests/reference_gemm.py: forward, weight,
+input and bias gradients over strides, dilations, groups, asymmetric padding, odd sizes, both dtypes,
 both micro-kernel ISAs and 1/2 threads; bit-identical results at 1 and 2 threads."""
 import numpy as np
 import pytest
@@ -51,7 +51,7 @@ def _padded(x, OH, OW, kh, kw, stride, pad, dil, num_threads):
 
 
 def _run(x, w, b, gout, stride, pad, dil, groups, num_threads):
-    """(out, dW, dx) from the three kernels, on NaN-filled outputs (every element must be written)."""
+    """(out, dW, dx, db) from the four kernels, on NaN-filled outputs (every element must be written)."""
     N, C, H, W = x.shape
     O, _, kh, kw = w.shape
     OH, OW = _out_hw(H, W, kh, kw, stride, pad, dil)
@@ -62,7 +62,9 @@ def _run(x, w, b, gout, stride, pad, dil, groups, num_threads):
     G.conv_backward_weight(xp, Hp, Wp, gout, gw, C, *stride, *dil, groups, num_threads)
     gx = np.full(x.shape, np.nan, x.dtype)
     G.conv_backward_input(gout, w, gx, pad[0], pad[2], *stride, *dil, groups, num_threads)
-    return out, gw, gx
+    gb = np.full(O, np.nan, x.dtype)
+    G.conv_backward_bias(gout, gb, num_threads)
+    return out, gw, gx, gb
 
 
 def _assert_sum_close(got, want, bound, terms, name):
@@ -87,7 +89,7 @@ def _data(geom, dtype, seed=0):
 def test_kernels_match_reference(geom, bias, dtype, num_threads, isa):
     x, w, b, gout, (stride, pad, dil, groups) = _data(geom, dtype)
     b = b if bias else None
-    out, gw, gx = _run(x, w, b, gout, stride, pad, dil, groups, num_threads)
+    out, gw, gx, gb = _run(x, w, b, gout, stride, pad, dil, groups, num_threads)
     N, C, H, W, O, kh, kw = geom[:7]
     Kg = C // groups * kh * kw
     P = gout.shape[2] * gout.shape[3]
@@ -98,6 +100,8 @@ def test_kernels_match_reference(geom, bias, dtype, num_threads, isa):
                       R.conv2d_weight_grad(np.abs(x), np.abs(gout), w.shape, *geo), N * P, "weight grad")
     _assert_sum_close(gx, R.conv2d_input_grad(gout, w, x.shape, *geo),
                       R.conv2d_input_grad(np.abs(gout), np.abs(w), x.shape, *geo), O * kh * kw, "input grad")
+    _assert_sum_close(gb, gout.astype(np.float64).sum(axis=(0, 2, 3)), np.abs(gout).astype(np.float64).sum(axis=(0, 2, 3)),
+                      N * P, "bias grad")
 
 
 @pytest.mark.parametrize("geom", [
