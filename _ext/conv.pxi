@@ -24,8 +24,10 @@ cdef extern from "conv_kernels.h" nogil:
                                  const double *gout, double *gw, int nt)
     void mg_sconv_backward_bias(long N, long O, long P, const float *gout, float *gb, int nt)
     void mg_dconv_backward_bias(long N, long O, long P, const double *gout, double *gb, int nt)
-    int mg_sconv_backward_input(const mg_conv_geom *g, const float *gout, const float *w, float *gx, int nt)
-    int mg_dconv_backward_input(const mg_conv_geom *g, const double *gout, const double *w, double *gx, int nt)
+    int mg_sconv_backward_input(const mg_conv_geom *g, const float *gout, const float *w, const float *bias,
+                                float *gx, int nt)
+    int mg_dconv_backward_input(const mg_conv_geom *g, const double *gout, const double *w, const double *bias,
+                                double *gx, int nt)
 
 # Elements of zeroed slack a padded input carries past its end (vector copies may read that far).
 CONV_SLACK = MG_CONV_SLACK
@@ -125,27 +127,33 @@ def conv_backward_bias(const real_t[:, :, :, ::1] gout, real_t[::1] gb, int num_
 
 
 def conv_backward_input(const real_t[:, :, :, ::1] gout, const real_t[:, :, :, ::1] w, real_t[:, :, :, ::1] gx,
-                   int pt, int pl, int sh, int sw, int dh, int dw, int groups, int num_threads):
+                        int pt, int pl, int sh, int sw, int dh, int dw, int groups, int num_threads,
+                        const real_t[::1] bias=None):
     """gx[n, g*Cg + c, h, w] = Σ over (o, i, j, oh, ow) with oh*sh - pt + i*dh = h and
     ow*sw - pl + j*dw = w of gout[n, o, oh, ow] w[o, c, i, j] (the adjoint of the forward; NumPy:
-    col2im of Wᵀ @ gout). gx is overwritten."""
+    col2im of Wᵀ @ gout), plus bias[g*Cg + c] when given (ConvTranspose2d). gx is overwritten;
+    rows/columns of gx that no window reaches get 0 (or the bias)."""
     cdef long N = gx.shape[0], C = gx.shape[1], H = gx.shape[2], W = gx.shape[3]
     cdef long O = gout.shape[1], OH = gout.shape[2], OW = gout.shape[3]
     cdef long kh = w.shape[2], kw = w.shape[3]
     cdef mg_conv_geom g = _geom(N, C, H, W, O, OH, OW, groups, w.shape[1], kh, kw, sh, sw, dh, dw, pt, pl,
                                 (OH - 1) * sh + (kh - 1) * dh + 1, (OW - 1) * sw + (kw - 1) * dw + 1)
+    cdef const real_t *b = &bias[0] if bias is not None else NULL
     cdef int rc = 0
     if N * C * H * W == 0:
         return gx
     if N * O * OH * OW == 0:
-        gx[...] = 0
+        if bias is None:
+            gx[...] = 0
+        else:
+            for c in range(C):
+                gx[:, c] = bias[c]
         return gx
     with nogil:
         if real_t is float:
-            rc = mg_sconv_backward_input(&g, &gout[0, 0, 0, 0], &w[0, 0, 0, 0], &gx[0, 0, 0, 0], num_threads)
+            rc = mg_sconv_backward_input(&g, &gout[0, 0, 0, 0], &w[0, 0, 0, 0], b, &gx[0, 0, 0, 0], num_threads)
         else:
-            rc = mg_dconv_backward_input(&g, &gout[0, 0, 0, 0], &w[0, 0, 0, 0], &gx[0, 0, 0, 0], num_threads)
+            rc = mg_dconv_backward_input(&g, &gout[0, 0, 0, 0], &w[0, 0, 0, 0], b, &gx[0, 0, 0, 0], num_threads)
     if rc:
         raise MemoryError("conv2d: could not allocate packing buffers")
     return gx
-

@@ -426,11 +426,11 @@ static void mg_##SUF##_conv_backward_bias(long N, long O, long P, const T *gout,
     }                                                                                                \
 }                                                                                                    \
                                                                                                      \
-/* gx (N, C, H, W) := the input gradient. Per (image, group), each panel's dX̂ = W[g]ᵀ @ gout panel  \
+/* gx (N, C, H, W) := the input gradient (+ bias[c] if bias: ConvTranspose2d's forward). Per (image, group), each panel's dX̂ = W[g]ᵀ @ gout panel  \
  * (MC taps at a time, into an L1 tile) is added into a zeroed padded copy of the image's group       \
  * planes, whose interior is then gx. One thread owns each (image, group): a fixed order. */         \
 static int mg_##SUF##_conv_backward_input(const mg_##SUF##_kernel *kern, const mg_conv_geom *g,      \
-                                          const T *gout, const T *w, T *gx, int nt) {                \
+                                          const T *gout, const T *w, const T *bias, T *gx, int nt) { \
     const int MR = kern->mr, NR = kern->nr;                                                          \
     const long P = g->OH * g->OW, Kg = g->Kg, Og = g->Og, HWp = g->Hp * g->Wp;                       \
     const long ntask = g->N * g->G;                                                                  \
@@ -490,6 +490,8 @@ static int mg_##SUF##_conv_backward_input(const mg_##SUF##_kernel *kern, const m
                     /* rows/columns past the padded extent are reached by no window: gradient 0 */   \
                     for (long x = 0; x < g->W; ++x)                                                  \
                         d[x] = (r < g->Hp && x + g->pl < g->Wp) ? img[c * HWp + r * g->Wp + x + g->pl] : (T)0; \
+                    if (bias)        /* ConvTranspose2d's bias (added only if given: -0.0 + 0 is +0) */ \
+                        for (long x = 0; x < g->W; ++x) d[x] += bias[gi * g->Cg + c];                \
                 }                                                                                    \
         }                                                                                            \
     }                                                                                                \
@@ -525,11 +527,13 @@ static void mg_sconv_backward_bias(long N, long O, long P, const float *gout, fl
 static void mg_dconv_backward_bias(long N, long O, long P, const double *gout, double *gb, int nt) {
     mg_d_conv_backward_bias(N, O, P, gout, gb, nt);
 }
-static int mg_sconv_backward_input(const mg_conv_geom *g, const float *gout, const float *w, float *gx, int nt) {
-    return mg_s_conv_backward_input(&mg_s_kernels[mg_gemm_isa], g, gout, w, gx, nt);
+static int mg_sconv_backward_input(const mg_conv_geom *g, const float *gout, const float *w, const float *bias,
+                                   float *gx, int nt) {
+    return mg_s_conv_backward_input(&mg_s_kernels[mg_gemm_isa], g, gout, w, bias, gx, nt);
 }
-static int mg_dconv_backward_input(const mg_conv_geom *g, const double *gout, const double *w, double *gx, int nt) {
-    return mg_d_conv_backward_input(&mg_d_kernels[mg_gemm_isa], g, gout, w, gx, nt);
+static int mg_dconv_backward_input(const mg_conv_geom *g, const double *gout, const double *w, const double *bias,
+                                   double *gx, int nt) {
+    return mg_d_conv_backward_input(&mg_d_kernels[mg_gemm_isa], g, gout, w, bias, gx, nt);
 }
 
 #endif /* MG_CONV_KERNELS_H */

@@ -29,7 +29,7 @@ from ..autograd.function import ArrayFunction
 from .pad import NP_PAD_MODES
 from .linalg import mm
 
-__all__ = ["Conv2d", "Conv2dIm2col", "Pad2d"]
+__all__ = ["Conv2d", "Conv2dIm2col", "Pad2d", "padded_input"]
 
 # im2col/col2im move this many elements before a second thread pays for itself.
 _IM2COL_THRESHOLD = 1 << 15
@@ -128,6 +128,19 @@ class Conv2dIm2col(ArrayFunction):
         return gx, gw, gb
 
 
+def padded_input(x, OH, OW, kernel, stride, top_left, dilation, nt):
+    """(xp, Hp, Wp): the zero-padded input the implicit-GEMM kernels read (minigrad._C.gemm.conv_*),
+    for an output of OH x OW. Where no padding is reached, x itself (so a saved xp is the very array
+    the input Tensor holds, and in-place changes to it are caught by the version check)."""
+    N, C, H, W = x.shape
+    Hp, Wp = _cgemm.conv_padded_shape(OH, OW, *kernel, *stride, *dilation)
+    if top_left == (0, 0) and Hp <= H and Wp <= W:
+        return x, H, W
+    xp = np.empty(N * C * Hp * Wp + _cgemm.CONV_SLACK, dtype=x.dtype)
+    _cgemm.conv_pad(x, xp, Hp, Wp, *top_left, nt)
+    return xp, Hp, Wp
+
+
 class Conv2d(ArrayFunction):
     """forward(x, weight, bias_or_None, stride=(sh, sw), padding=(top, bottom, left, right),
     dilation=(dh, dw), groups=g) on validated 4-D input; the same numbers as Conv2dIm2col up to
@@ -142,18 +155,10 @@ class Conv2d(ArrayFunction):
         x = np.ascontiguousarray(x)
         w = np.ascontiguousarray(w)
         nt = get_num_threads()
-        Hp, Wp = _cgemm.conv_padded_shape(OH, OW, kh, kw, sh, sw, dh, dw)
-        if pt == 0 and pl == 0 and Hp <= H and Wp <= W:
-            xp, Hp, Wp = x, H, W             # no padding reached: x itself serves (and is saved)
-            flat = x.reshape(-1)
-        else:
-            flat = xp = np.empty(N * C * Hp * Wp + _cgemm.CONV_SLACK, dtype=x.dtype)
-            _cgemm.conv_pad(x, xp, Hp, Wp, pt, pl, nt)
+        xp, Hp, Wp = padded_input(x, OH, OW, (kh, kw), stride, (pt, pl), dilation, nt)
         out = np.empty((N, O, OH, OW), dtype=x.dtype)
-        _cgemm.conv_forward(flat, Hp, Wp, w, b, out, C, sh, sw, dh, dw, groups, nt)
+        _cgemm.conv_forward(xp.reshape(-1), Hp, Wp, w, b, out, C, sh, sw, dh, dw, groups, nt)
         ctx.geom = (x.shape, stride, padding, dilation, groups, b is not None, Hp, Wp)
-        # x itself is saved as the very array the input Tensor holds, so in-place changes to it
-        # are caught by the version check; a padded copy is this node's own.
         ctx.save_for_backward(w, xp if ctx.needs_input_grad[1] else None)
         return out
 

@@ -98,3 +98,21 @@ def test_saved_input_is_version_checked():
     xd.add_(1.0)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
+
+
+def test_conv_transpose2d_bit_identical_at_1_and_2_threads(dtype):
+    """ConvTranspose2d runs on the same kernels (its forward is the conv input gradient)."""
+    rng = np.random.default_rng(4)
+    x = rng.uniform(-1, 1, (8, 16, 9, 9)).astype(dtype)
+    w = rng.uniform(-1, 1, (16, 6, 4, 4)).astype(dtype)
+    b = rng.uniform(-1, 1, 12).astype(dtype)
+    g = rng.uniform(0.5, 1.5, (8, 12, 19, 19)).astype(dtype)
+    results = []
+    for n in (1, 2):
+        minigrad.set_num_threads(n)
+        ts = [minigrad.tensor(a, requires_grad=True) for a in (x, w, b)]
+        y = F.conv_transpose2d(*ts, stride=2, padding=1, output_padding=1, groups=2)
+        y.backward(minigrad.tensor(g))
+        results.append([y.detach().numpy()] + [t.grad.numpy() for t in ts])
+    for a, c in zip(*results):
+        np.testing.assert_array_equal(a, c)
