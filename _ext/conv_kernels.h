@@ -22,10 +22,11 @@
  * Hp = (OH-1)·sh + (kh-1)·dh + 1 and Wp likewise: every window lies inside, so packing has no
  * bounds checks. Without padding the input itself serves (Hp = H, Wp = W).
  *
- * Threads and determinism: forward panels and input-gradient images are split between threads,
- * each output element computed by one thread in one fixed order. The weight gradient sums over
- * images in MG_CONV_DW_CHUNKS fixed chunks (a function of N only), one partial sum per chunk,
- * added in chunk order: results are bit-identical at any thread count.
+ * Threads and determinism: the work is cut into tasks whose results do not depend on which thread
+ * runs them (forward: output panels; input gradient: (image, group) planes; weight gradient: fixed
+ * image chunks, a function of N only, each summed into its own partial, the partials then added in
+ * chunk order). Tasks are handed out dynamically (OpenMP schedule(dynamic)), so a thread that gets
+ * less of a shared CPU takes fewer, and results are bit-identical at any thread count.
  */
 #ifndef MG_CONV_KERNELS_H
 #define MG_CONV_KERNELS_H
@@ -290,6 +291,9 @@ static int mg_##SUF##_conv_forward(const mg_##SUF##_kernel *kern, const mg_conv_
     }                                                                                                \
     if ((double)g->N * P * g->O * Kx < mg_gemm_parallel_min_work) nt = 1;                            \
     if (nt > npanels) nt = (int)npanels;                                                             \
+    /* Panels are handed out dynamically, a few at a time: on a shared machine a thread that gets    \
+     * less CPU takes fewer. Each panel's result does not depend on the thread computing it. */      \
+    const long pchunk = MG_MAX(1L, npanels / (8L * nt));                                             \
     const long bstride = MG_ROUND_UP(kcb * NR + MG_CONV_SLACK, 16);                                  \
     const size_t abytes = (size_t)g->G * nkb * Mpad * kcb * sizeof(T);                               \
     const size_t wbytes = bias ? (size_t)MG_ROUND_UP(g->O * Kx, 16) * sizeof(T) : 0;                 \
@@ -311,10 +315,11 @@ static int mg_##SUF##_conv_forward(const mg_##SUF##_kernel *kern, const mg_conv_
     mg_conv_tap_offsets(g, toff);                                                                    \
     _Pragma("omp parallel num_threads(nt) if(nt > 1)")                                               \
     {                                                                                                \
-        const int tid = omp_get_thread_num(), nth = omp_get_num_threads();                           \
+        const int tid = omp_get_thread_num();                                                        \
         T *Bp = Bbase + (size_t)tid * bstride;                                                       \
         mg_conv_run runs[MG_MAX_NR + 2];                                                             \
-        for (long q = npanels * tid / nth; q < npanels * (tid + 1) / nth; ++q) {                     \
+        _Pragma("omp for schedule(dynamic, pchunk) nowait")                                          \
+        for (long q = 0; q < npanels; ++q) {                                                         \
             const long gi = q / (g->N * ppi), n = (q / ppi) % g->N, p0 = (q % ppi) * NR;             \
             const long nr = MG_MIN((long)NR, P - p0);                                                \
             const int nruns = mg_conv_position_runs(g, p0, nr, runs);                                \
@@ -363,10 +368,11 @@ static int mg_##SUF##_conv_backward_weight(const mg_##SUF##_kernel *kern, const 
         nruns[qp] = mg_conv_tap_runs(g, qp * NR, MG_MIN((long)NR, Kg - qp * NR), runs + qp * rpp);   \
     _Pragma("omp parallel num_threads(nt) if(nt > 1)")                                               \
     {                                                                                                \
-        const int tid = omp_get_thread_num(), nth = omp_get_num_threads();                           \
+        const int tid = omp_get_thread_num();                                                        \
         T *Ap = (T *)(tbuf + tid * tbytes), *Bp = Ap + astride;                                      \
         long *rowoff = (long *)(Bp + bstride);                                                       \
-        for (long task = ntask * tid / nth; task < ntask * (tid + 1) / nth; ++task) {                \
+        _Pragma("omp for schedule(dynamic, 1) nowait")                                               \
+        for (long task = 0; task < ntask; ++task) {                                                  \
             const long c = task / g->G, gi = task % g->G;                                            \
             T *C = nch > 1 ? part + c * GOK + gi * Og * Kg : gw + gi * Og * Kg;                      \
             T beta = (T)0;                                                                           \
@@ -460,10 +466,11 @@ static int mg_##SUF##_conv_backward_input(const mg_##SUF##_kernel *kern, const m
     }                                                                                                \
     _Pragma("omp parallel num_threads(nt) if(nt > 1)")                                               \
     {                                                                                                \
-        const int tid = omp_get_thread_num(), nth = omp_get_num_threads();                           \
+        const int tid = omp_get_thread_num();                                                        \
         T *Bp = (T *)(tbuf + tid * tbytes), *col = Bp + bstride, *img = col + cstride;               \
         mg_conv_run runs[MG_MAX_NR + 2];                                                             \
-        for (long task = ntask * tid / nth; task < ntask * (tid + 1) / nth; ++task) {                \
+        _Pragma("omp for schedule(dynamic, 1) nowait")                                               \
+        for (long task = 0; task < ntask; ++task) {                                                  \
             const long n = task / g->G, gi = task % g->G;                                            \
             memset(img, 0, (size_t)(g->Cg * HWp + VL) * sizeof(T));                                    \
             for (long p0 = 0; p0 < P; p0 += NR) {                                                    \
