@@ -24,8 +24,8 @@
  *
  * Threads and determinism: the work is cut into tasks whose results do not depend on which thread
  * runs them (forward: output panels; input gradient: (image, group) planes; weight gradient: fixed
- * image chunks, a function of N only, each summed into its own partial, the partials then added in
- * chunk order). Tasks are handed out dynamically (OpenMP schedule(dynamic)), so a thread that gets
+ * image chunks, a function of the shape only, each summed into its own partial, the partials then
+ * added in chunk order). Tasks are handed out dynamically (OpenMP schedule(dynamic)), so a thread that gets
  * less of a shared CPU takes fewer, and results are bit-identical at any thread count.
  */
 #ifndef MG_CONV_KERNELS_H
@@ -39,6 +39,8 @@
 /* Images of the weight gradient are summed in at most this many fixed chunks (partials added in
  * order afterwards): enough to keep 2-8 threads busy, few enough that the partials stay small. */
 #define MG_CONV_DW_CHUNKS 8
+/* ... and their partial sums take at most this many elements (the buffer lives on per thread). */
+#define MG_CONV_DW_PARTIALS (1L << 21)
 /* Copies run in 32-byte vectors; every buffer they read keeps MG_CONV_SLACK elements (a vector
  * of either type) past its end. */
 #define MG_CONV_VB 32
@@ -339,19 +341,26 @@ static int mg_##SUF##_conv_forward(const mg_##SUF##_kernel *kern, const mg_conv_
     }                                                                                                \
     return 0;                                                                                        \
 }                                                                                                     \
-/* gw (G*Og, Cg, kh, kw) := Σ_n gout[n, g] @ X̂[g]ᵀ. Images in nch = min(N, MG_CONV_DW_CHUNKS) fixed   \
+/* gw (G*Og, Cg, kh, kw) := Σ_n gout[n, g] @ X̂[g]ᵀ. Images in nch (<= MG_CONV_DW_CHUNKS) fixed      \
  * chunks, one partial per chunk (gw itself when nch == 1), then added in chunk order. */             \
 static int mg_##SUF##_conv_backward_weight(const mg_##SUF##_kernel *kern, const mg_conv_geom *g,     \
                                            const T *xp, const T *xp_end, const T *gout, T *gw,      \
                                            int nt) {                                                 \
     const int MR = kern->mr, NR = kern->nr;                                                          \
     const long P = g->OH * g->OW, Kg = g->Kg, Og = g->Og, HWp = g->Hp * g->Wp;                       \
-    const long nch = MG_MIN(g->N, (long)MG_CONV_DW_CHUNKS), GOK = g->G * Og * Kg;                    \
+    const long GOK = g->G * Og * Kg;                                                                 \
+    /* Fewer image chunks for large weights (a function of the shape alone): the partials stay      \
+     * below MG_CONV_DW_PARTIALS elements. */                                                        \
+    const long nch = MG_MIN(MG_MIN(g->N, (long)MG_CONV_DW_CHUNKS), MG_MAX(1L, MG_CONV_DW_PARTIALS / MG_MAX(GOK, 1L))); \
     if (GOK == 0) return 0;                                                                          \
-    if (nch == 0 || P == 0) { memset(gw, 0, (size_t)GOK * sizeof(T)); return 0; }                    \
+    if (g->N == 0 || P == 0) { memset(gw, 0, (size_t)GOK * sizeof(T)); return 0; }                   \
     const long kcp = mg_##SUF##_conv_kc(P), nqp = MG_CEIL_DIV(Kg, NR), rpp = NR + 2;                 \
-    const long ntask = nch * g->G;                                                                   \
     if ((double)g->N * P * g->O * Kg < mg_gemm_parallel_min_work) nt = 1;                            \
+    /* With few (chunk, group) tasks for the threads, each also splits its tap panels into nqb      \
+     * blocks, every block summing the whole chunk for its own columns: the same arithmetic for     \
+     * every element whatever the split, so nqb may follow the thread count. */                     \
+    const long nqb = nch * g->G >= 4L * nt ? 1 : MG_MIN(nqp, MG_CEIL_DIV(4L * nt, nch * g->G));     \
+    const long ntask = nch * g->G * nqb;                                                             \
     if (nt > ntask) nt = (int)ntask;                                                                 \
     const long astride = MG_ROUND_UP(MG_ROUND_UP(Og, MR) * kcp, 16);                                 \
     const long bstride = MG_ROUND_UP(kcp * NR + MG_CONV_SLACK, 16);                                  \
@@ -373,7 +382,8 @@ static int mg_##SUF##_conv_backward_weight(const mg_##SUF##_kernel *kern, const 
         long *rowoff = (long *)(Bp + bstride);                                                       \
         _Pragma("omp for schedule(dynamic, 1) nowait")                                               \
         for (long task = 0; task < ntask; ++task) {                                                  \
-            const long c = task / g->G, gi = task % g->G;                                            \
+            const long c = task / (g->G * nqb), gi = (task / nqb) % g->G, qb = task % nqb;           \
+            const long q0 = nqp * qb / nqb, q1 = nqp * (qb + 1) / nqb;                               \
             T *C = nch > 1 ? part + c * GOK + gi * Og * Kg : gw + gi * Og * Kg;                      \
             T beta = (T)0;                                                                           \
             for (long n = g->N * c / nch; n < g->N * (c + 1) / nch; ++n) {                           \
@@ -385,7 +395,7 @@ static int mg_##SUF##_conv_backward_weight(const mg_##SUF##_kernel *kern, const 
                         const long oh = (pos0 + t) / g->OW, ow = (pos0 + t) % g->OW;                 \
                         rowoff[t] = xoff + oh * g->sh * g->Wp + ow * g->sw;                          \
                     }                                                                                \
-                    for (long qp = 0; qp < nqp; ++qp) {                                              \
+                    for (long qp = q0; qp < q1; ++qp) {                                              \
                         const long k0 = qp * NR, nr = MG_MIN((long)NR, Kg - k0);                     \
                         const long zhi = nr % NR ? MG_ROUND_UP(nr, (long)mg_##SUF##_conv_vl) : 0;    \
                         mg_##SUF##_conv_packs[mg_gemm_isa](kc, rowoff, runs + qp * rpp, nruns[qp], g->dw, xp, xp_end, \

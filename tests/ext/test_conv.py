@@ -23,6 +23,7 @@ GEOMS = [
     (2, 3, 10, 10, 7, 3, 3, (1, 1), (0, 0, 0, 0), (1, 1), 1),         # valid: rows/cols past the last window
     (2, 6, 9, 40, 6, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 6),          # depthwise, output rows wider than NR
     (1, 2, 3, 30, 9, 1, 7, (1, 1), (0, 0, 3, 3), (1, 1), 1),          # runs longer than a vector
+    (9, 256, 3, 3, 130, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 1),       # weight gradient in fewer image chunks
 ]
 IDS = ["-".join(str(v) for v in g[:7]) + f"-s{g[7][0]}{g[7][1]}-g{g[10]}" for g in GEOMS]
 
@@ -108,7 +109,9 @@ def test_kernels_match_reference(geom, bias, dtype, num_threads, isa):
     (16, 16, 14, 14, 32, 5, 5, (1, 1), (2, 2, 2, 2), (1, 1), 1),
     (9, 8, 13, 11, 12, 3, 3, (2, 1), (1, 0, 2, 1), (1, 2), 2),
     (32, 1, 28, 28, 16, 5, 5, (1, 1), (2, 2, 2, 2), (1, 1), 1),
-], ids=["lenet2", "strided-groups", "lenet1"])
+    (1, 16, 14, 14, 32, 5, 5, (1, 1), (2, 2, 2, 2), (1, 1), 1),       # one image: tap panels split between threads
+    (9, 256, 3, 3, 130, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 1),       # weight gradient in fewer image chunks
+], ids=["lenet2", "strided-groups", "lenet1", "one-image", "big-weight"])
 def test_kernels_bit_identical_at_1_and_2_threads(geom, dtype):
     """Each case is large enough that both threads get work (the kernels stay on one thread below
     ~80³ multiply-adds)."""
