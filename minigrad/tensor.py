@@ -236,11 +236,7 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) * gradient into every leaf's .grad (only `inputs`' if given)."""
-        engine._no_create_graph(create_graph)
-        if inputs is None:
-            engine.run_backward(self, gradient, bool(retain_graph))
-        else:
-            engine.backward_into(self, gradient, bool(retain_graph), inputs)
+        engine.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def detach(self):
         """A tensor sharing this one's data, cut from the graph."""
@@ -442,5 +438,5 @@ __all__ = ["Tensor"]
 # because `minigrad.autograd.gradcheck` the attribute is the function, not the module.)
 import sys as _sys  # noqa: E402
 
-for _name in ("engine", "function", "gradcheck"):
+for _name in ("engine", "function", "gradcheck", "tensor_engine"):
     _sys.modules[f"{__package__}.autograd.{_name}"].Tensor = Tensor

@@ -129,3 +129,46 @@ def check_raises_both(fn, exc, match=None):
     if HAVE_TORCH:
         with pytest.raises(exc):
             fn(torch)
+
+
+def check_second_order(shapes, fn, *, vals=None, low=-2.0, high=2.0, seed=0, rtol=1e-7, atol=1e-10):
+    """Second derivatives vs torch, in float64, with fn written once for both libraries:
+    g = grad(fn(x), x, v, create_graph=True) for random cotangents v, then the gradient of
+    <g, w> (random w) w.r.t. x and v. The first-order g is compared too. Skips without torch."""
+    if not HAVE_TORCH:
+        pytest.skip("torch not installed (pip install torch==2.13.0)")
+    rng = np.random.default_rng(seed)
+    arrays = [np.asarray(v, dtype=np.float64) for v in vals] if vals is not None else \
+        [rng.uniform(low, high, size=s) for s in shapes]
+    out_shapes = [o.shape for o in _as_tuple(fn(minigrad, *[minigrad.tensor(a) for a in arrays]))
+                  if o.dtype.is_floating_point]
+    vs = [rng.standard_normal(s) for s in out_shapes]
+    ws = [rng.standard_normal(a.shape) for a in arrays]
+
+    def run(lib):
+        xs = [lib.tensor(a.copy(), requires_grad=True) for a in arrays]
+        outs = [o for o in _as_tuple(fn(lib, *xs)) if o.dtype.is_floating_point]
+        cots = [lib.tensor(v, requires_grad=True) for v in vs]
+        first = lib.autograd.grad(outs, xs, cots, create_graph=True, allow_unused=True)
+        terms = [(g * lib.tensor(w)).sum() for g, w in zip(first, ws) if g is not None and g.requires_grad]
+        second = [None] * (len(xs) + len(cots))
+        if terms:
+            second = lib.autograd.grad(sum(terms), xs + cots, allow_unused=True)
+        # force: torch may answer a ZeroTensor, whose numpy() refuses without it
+        return [None if g is None else g.detach().numpy(force=True) for g in (*first, *second)]
+
+    for i, (m, t) in enumerate(zip(run(minigrad), run(torch))):
+        m = np.zeros_like(t) if m is None and t is not None else m
+        t = np.zeros_like(m) if t is None and m is not None else t
+        if m is not None:
+            stage = "first derivative" if i < len(arrays) else "second derivative"
+            _compare(f"{stage}, gradient {i}", m, t, atol, rtol)
+
+
+def first_derivative(f):
+    """x -> the gradient of f(x).sum(), recorded (create_graph=True): gradgradcheck on it checks
+    the third derivatives of f."""
+    def df(x):
+        with minigrad.enable_grad():      # gradcheck's finite differences run under no_grad
+            return minigrad.autograd.grad(f(x).sum(), x, create_graph=True)[0]
+    return df

@@ -12,7 +12,8 @@ import numpy as np
 
 from .. import _parallel
 from .._C import elementwise as _elementwise
-from .node import backward_with_hooks
+from . import tensor_engine
+from .node import backward_with_hooks, node_done
 
 # Set by minigrad.tensor once Tensor exists (it imports this module, so no import here);
 # a module global is also much cheaper on the hot path than an import inside a function.
@@ -119,12 +120,7 @@ def run_backward(root, gradient=None, retain_graph=False, capture=None):
         if type(in_grads) is not tuple:
             in_grads = (in_grads,)
         parents = node.parents
-        if len(in_grads) < len(parents) and any(p is not None for p in parents[len(in_grads):]):
-            raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                               f"(expected {len(parents)}, got {len(in_grads)})")
-        if not retain_graph:
-            node._saved = ()
-            node._freed = True
+        node_done(node, in_grads, retain_graph)
         for i, (p, gi) in enumerate(zip(parents, in_grads)):   # trailing non-tensor args: no grad
             if p is None or gi is None:
                 continue
@@ -151,26 +147,80 @@ def run_backward(root, gradient=None, retain_graph=False, capture=None):
                 ready.append(child)
 
 
-def _no_create_graph(create_graph):
-    if create_graph:
-        raise RuntimeError("create_graph=True: minigrad's backward pass is not itself recorded, so "
-                           "gradients of gradients are not available")
+def _seed(out, g):
+    """A grad_output as a Tensor (ones for a scalar output when None)."""
+    if g is None:
+        if out._data.size != 1:
+            raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        return Tensor._wrap(np.ones_like(out._data))
+    if isinstance(g, Tensor):
+        _as_grad_array(g, out._data)   # the shape check
+        return g if g._data.dtype == out._data.dtype else g.to(out._data.dtype)
+    return Tensor._wrap(_as_grad_array(g, out._data))
 
 
-def _leaf_inputs(inputs):
-    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+def _as_tuple(xs):
+    return (xs,) if isinstance(xs, Tensor) else tuple(xs)
+
+
+def _differentiated(inputs):
+    inputs = _as_tuple(inputs)
     for t in inputs:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad: inputs must be Tensors, got {type(t).__name__}")
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-        if not t.is_leaf:
-            raise RuntimeError("minigrad differentiates with respect to leaf tensors only "
-                               "(call .detach().requires_grad_() to make one)")
     return inputs
 
 
+def _outputs_and_seeds(outputs, grad_outputs):
+    outputs = _as_tuple(outputs)
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    elif isinstance(grad_outputs, Tensor) or not isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = (grad_outputs,)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"grad requires one grad_output per output: got {len(grad_outputs)} for "
+                           f"{len(outputs)} outputs")
+    for k, out in enumerate(outputs):
+        if not out.requires_grad:
+            raise RuntimeError(f"element {k} of tensors does not require grad and does not have a grad_fn")
+    return outputs, [_seed(o, g) for o, g in zip(outputs, grad_outputs)]
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """Gradients of `outputs` w.r.t. `inputs` as a tuple of Tensors, as torch.autograd.grad;
+    `.grad` is untouched. An input the outputs do not depend on is an error unless
+    `allow_unused` (then None) or `materialize_grads` (then zeros). With `create_graph` the
+    gradients are themselves recorded (tensor_engine) and can be differentiated again."""
+    if is_grads_batched:
+        raise RuntimeError("is_grads_batched=True is not supported by minigrad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    inputs = _differentiated(inputs)
+    seeds = grad_outputs if isinstance(grad_outputs, (list, tuple)) else (grad_outputs,)
+    if create_graph or any(t._ctx is not None for t in inputs) or any(
+            isinstance(g, Tensor) and g.requires_grad for g in seeds):
+        outputs, seeds = _outputs_and_seeds(outputs, grad_outputs)
+        found = tensor_engine.run(outputs, seeds, inputs, bool(retain_graph), bool(create_graph))
+    else:
+        capture = _captured(outputs, inputs, grad_outputs, bool(retain_graph))
+        found = [None if capture[id(t)] is None else Tensor._wrap(capture[id(t)]) for t in inputs]
+    res = []
+    for t, g in zip(inputs, found):
+        if g is None and materialize_grads:
+            g = Tensor._wrap(np.zeros_like(t._data))
+        elif g is None and not allow_unused:
+            raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
+                               "Set allow_unused=True if this is the desired behavior.")
+        res.append(g)
+    return tuple(res)
+
+
 def _captured(outputs, inputs, grad_outputs, retain_graph):
-    """Run backward from each output; -> {id(input): summed array gradient or None}."""
-    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    """Run the array backward from each output; -> {id(leaf input): summed array gradient or None}."""
+    outputs = _as_tuple(outputs)
     if grad_outputs is None:
         grad_outputs = (None,) * len(outputs)
     elif not isinstance(grad_outputs, (list, tuple)):
@@ -184,32 +234,30 @@ def _captured(outputs, inputs, grad_outputs, retain_graph):
     return capture
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
-         allow_unused=None, is_grads_batched=False, materialize_grads=False):
-    """Gradients of `outputs` w.r.t. leaf `inputs` as a tuple of Tensors, as torch.autograd.grad;
-    `.grad` is untouched. An input the outputs do not depend on is an error unless
-    `allow_unused` (then None) or `materialize_grads` (then zeros)."""
-    _no_create_graph(create_graph)
-    if is_grads_batched:
-        raise RuntimeError("is_grads_batched=True is not supported by minigrad")
-    inputs = _leaf_inputs(inputs)
-    capture = _captured(outputs, inputs, grad_outputs, bool(retain_graph))
-    res = []
-    for t in inputs:
-        g = capture[id(t)]
-        if g is None and materialize_grads:
-            g = np.zeros_like(t._data)
-        elif g is None and not allow_unused:
-            raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
-                               "Set allow_unused=True if this is the desired behavior.")
-        res.append(None if g is None else Tensor._wrap(g))
-    return tuple(res)
-
-
-def backward_into(root, gradient, retain_graph, inputs):
-    """Tensor.backward(inputs=...): accumulate into the `.grad` of `inputs` only."""
-    inputs = _leaf_inputs(inputs)
-    capture = _captured(root, inputs, gradient, retain_graph)
-    for t in inputs:
-        if capture[id(t)] is not None:
-            accumulate_grad(t, capture[id(t)])
+def backward(root, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """Tensor.backward: accumulate into every leaf's .grad, or only into `inputs`' .grad."""
+    if retain_graph is None:
+        retain_graph = create_graph
+    if create_graph:
+        outputs, seeds = _outputs_and_seeds(root, gradient)
+        if inputs is None:
+            tensor_engine.run(outputs, seeds, None, bool(retain_graph), True)
+            return
+        inputs = _differentiated(inputs)
+        for t, g in zip(inputs, tensor_engine.run(outputs, seeds, inputs, bool(retain_graph), True)):
+            if g is not None:
+                t.grad = g if t.grad is None else t.grad + g
+        return
+    if inputs is None:
+        run_backward(root, gradient, bool(retain_graph))
+        return
+    inputs = _differentiated(inputs)
+    if any(t._ctx is not None for t in inputs):
+        outputs, seeds = _outputs_and_seeds(root, gradient)
+        found = tensor_engine.run(outputs, seeds, inputs, bool(retain_graph), False)
+    else:
+        capture = _captured(root, inputs, gradient, bool(retain_graph))
+        found = [capture[id(t)] for t in inputs]
+    for t, g in zip(inputs, found):
+        if g is not None:
+            accumulate_grad(t, g._data if isinstance(g, Tensor) else g)

@@ -28,6 +28,8 @@ Function subclass); it is created only when grad mode is on and an input require
 inference pays nothing for autograd. References point backwards only (output -> node ->
 inputs), so a graph is freed by reference counting as soon as its output is dropped.
 """
+import functools
+
 import numpy as np
 
 from threading import get_ident as _get_ident
@@ -54,7 +56,7 @@ _FREED_MSG = ("Trying to backward through the graph a second time (or directly a
 
 class ArrayFunction(NodeIntrospection):
     __slots__ = ("parents", "needs_input_grad", "_saved", "_versions", "_freed", "_non_diff",
-                 "_out_meta", "_hooks", "__dict__")
+                 "_out_meta", "_hooks", "_args", "_kwargs", "__dict__")
     # Set by view-like ops (reshape, transpose, ...): their output shares the input's storage,
     # so it shares its version counter too.
     is_view = False
@@ -78,6 +80,10 @@ class ArrayFunction(NodeIntrospection):
 
     @property
     def saved_tensors(self):
+        self._check_saved()
+        return self._saved
+
+    def _check_saved(self):
         if self._freed:
             raise RuntimeError(_FREED_MSG)
         for cell, version, shape in self._versions:
@@ -86,11 +92,30 @@ class ArrayFunction(NodeIntrospection):
                     "one of the variables needed for gradient computation has been modified by an inplace "
                     f"operation: [Tensor of shape {list(shape)}] is at version {cell[0]}; expected version "
                     f"{version} instead. (In {self.name()}.)")
-        return self._saved
 
     def mark_non_differentiable(self, *arrays):
         """Mark outputs (e.g. pooling indices) that never get a gradient."""
         self._non_diff = arrays
+
+    @staticmethod
+    def differentiable_backward(ctx, *grads):
+        """backward written with minigrad ops on Tensors, for create_graph=True: `grads` are
+        Tensors, `ctx.inputs` the forward's arguments as Tensors (those that require grad are
+        the very tensors, with their history); returns one Tensor or None per argument. Run
+        with grad mode on, so what it computes is recorded and can be differentiated again."""
+        raise RuntimeError(f"{ctx.name()}: this op has no differentiable backward, so gradients of its "
+                           f"gradients (create_graph=True) are not available")
+
+    @property
+    def inputs(self):
+        """The forward's arguments, array ones as Tensors (for differentiable_backward)."""
+        self._check_saved()
+        return tuple([p if p is not None else (Tensor._wrap(a._data if isinstance(a, Tensor) else a)
+                                               if isinstance(a, (Tensor, np.ndarray)) else a)
+                      for p, a in zip(self.parents, self._args)])
+
+    def _differentiable_backward(self, grads):
+        return type(self).differentiable_backward(self, *grads)
 
     def name(self):
         return type(self).__name__ + "Backward0"
@@ -143,6 +168,8 @@ class ArrayFunction(NodeIntrospection):
         ctx.parents = tuple([a if n else None for a, n in zip(args, needs)])
         if False in needs:
             ctx._arg_types = tuple(map(type, args))
+        ctx._args = args      # for differentiable_backward (create_graph); freed with the saved arrays
+        ctx._kwargs = kwargs
         ctx._hooks = None
         ctx._out_meta = tuple([(o.shape, o.dtype) for o in outs])
         results = []
@@ -316,8 +343,38 @@ class Function(ArrayFunction):
             out = (out,)
         return tuple([g._data if isinstance(g, Tensor) else g for g in out])
 
+    def _differentiable_backward(self, grads):
+        """create_graph=True: the user's backward runs with grad mode on, so it is recorded as
+        far as it is written with minigrad ops (torch's rule)."""
+        if getattr(type(self).backward, "_once_differentiable", False):
+            out = self._backward_arrays([None if g is None else g._data for g in grads])
+            # As torch: the results hang off the incoming gradients through a node that refuses
+            # to be differentiated.
+            return tuple([None if g is None else _OnceDifferentiable.apply(g, type(self).__name__, *grads)
+                          for g in out])
+        out = self.backward(self, *grads)
+        return out if type(out) is tuple else (out,)
+
+
+class _OnceDifferentiable(ArrayFunction):
+    """The gradient a @once_differentiable backward returned under create_graph: differentiating
+    it again is an error, as in torch."""
+    @staticmethod
+    def forward(ctx, result, name, *grads):
+        ctx.fn_name = name
+        return result
+
+    @staticmethod
+    def backward(ctx, gg):
+        raise RuntimeError(f"trying to differentiate twice a function that was marked with @once_differentiable "
+                           f"({ctx.fn_name})")
+
 
 def once_differentiable(fn):
-    """PyTorch's decorator for a backward that is not itself differentiable. minigrad's
-    backward never records a graph, so every backward already is that: a no-op."""
-    return fn
+    """PyTorch's decorator for a backward that is not itself differentiable: under
+    create_graph=True its results are not recorded, and differentiating them again raises."""
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        return fn(ctx, *args)
+    wrapper._once_differentiable = True
+    return wrapper

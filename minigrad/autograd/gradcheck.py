@@ -88,3 +88,38 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
                     raise GradcheckError(msg)
                 return False
     return True
+
+
+def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, gen_non_contig_grad_outputs=False,
+                  raise_exception=True):
+    """Check second derivatives, as torch.autograd.gradgradcheck: the first-order gradients,
+    computed with create_graph=True as a function of the inputs and of the output gradients
+    (`grad_outputs`, random when None), are themselves checked with gradcheck."""
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    checked = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+    with grad_mode.no_grad():
+        outs = _outputs(fn, inputs)
+    if grad_outputs is None:
+        rng = np.random.default_rng(0)
+        grad_outputs = [Tensor._wrap(rng.standard_normal(o._data.shape)).requires_grad_() for o in outs]
+    else:
+        grad_outputs = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs)
+    if len(grad_outputs) != len(outs):
+        raise ValueError(f"gradgradcheck: expected {len(outs)} grad_outputs (one per float output), "
+                         f"got {len(grad_outputs)}")
+    n = len(inputs)
+
+    def first_order(*args):
+        xs, gos = args[:n], args[n:]
+        differentiable = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
+        with grad_mode.enable_grad():   # also while gradcheck differences it under no_grad
+            outs = _outputs(fn, xs)
+        pairs = [(o, g) for o, g in zip(outs, gos) if o.requires_grad]
+        if not pairs:
+            return tuple(Tensor._wrap(np.zeros_like(x._data)) for x in differentiable)
+        with grad_mode.enable_grad():
+            return _grad([o for o, _ in pairs], differentiable, [g for _, g in pairs], create_graph=True,
+                         materialize_grads=True)
+
+    return gradcheck(first_order, (*inputs, *grad_outputs), eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception)

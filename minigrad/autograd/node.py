@@ -106,21 +106,38 @@ class NodeIntrospection:
         return _HookHandle(self, entry, "ctx")
 
 
+def node_done(node, in_grads, retain_graph):
+    """After a node's backward (both engines): check the count of gradients it returned, and
+    free what it saved unless the graph is retained."""
+    parents = node.parents
+    if len(in_grads) < len(parents) and any(p is not None for p in parents[len(in_grads):]):
+        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                           f"(expected {len(parents)}, got {len(in_grads)})")
+    if not retain_graph:
+        node._saved = node._args = ()
+        node._freed = True
+
+
 def _wrap_all(grads, wrap):
     return tuple([None if g is None else wrap(g) for g in grads])
 
 
-def _unwrap_all(grads, hook, expected):
+def _array_of(g):
+    return g._data if hasattr(g, "_data") else np.asarray(g)
+
+
+def _unwrap_all(grads, hook, expected, unwrap=_array_of):
     grads = tuple(grads)
     if len(grads) != expected:
         raise RuntimeError(f"hook '{getattr(hook, '__name__', hook)}' has returned an incorrect number of values "
                            f"(got {len(grads)}, but expected {expected})")
-    return [None if g is None else (g._data if hasattr(g, "_data") else np.asarray(g)) for g in grads]
+    return [None if g is None else unwrap(g) for g in grads]
 
 
-def backward_with_hooks(node, grads, wrap, as_grad_array):
+def backward_with_hooks(node, grads, wrap, as_grad_array, call=None, unwrap=_array_of):
     """The engine's path for a node with hooks: tensor hooks, then the node's pre-hooks, its
-    backward, then its post-hooks (torch's order). `wrap` makes a Tensor of an array."""
+    backward, then its post-hooks (torch's order). `wrap` makes a Tensor of a gradient, `unwrap`
+    the reverse; `call(grads)` runs the backward (the node's array backward by default)."""
     pre, post = [], []
     for key, hook in node._hooks:
         if key == "pre":
@@ -134,8 +151,11 @@ def backward_with_hooks(node, grads, wrap, as_grad_array):
     for hook in pre:
         r = hook(_wrap_all(grads, wrap))
         if r is not None:
-            grads = _unwrap_all(r, hook, len(grads))
-    in_grads = node._backward_arrays(grads) if node._tensor_level else node.backward(node, *grads)
+            grads = _unwrap_all(r, hook, len(grads), unwrap)
+    if call is not None:
+        in_grads = call(grads)
+    else:
+        in_grads = node._backward_arrays(grads) if node._tensor_level else node.backward(node, *grads)
     if not post:
         return in_grads
     if type(in_grads) is not tuple:
@@ -148,7 +168,7 @@ def backward_with_hooks(node, grads, wrap, as_grad_array):
     for hook in post:
         r = hook(grad_inputs, grad_outputs)
         if r is not None:
-            grad_inputs = _wrap_all(_unwrap_all(r, hook, len(positions)), wrap)
+            grad_inputs = _wrap_all(_unwrap_all(r, hook, len(positions), unwrap), wrap)
     for j, i in enumerate(positions):
-        full[i] = None if grad_inputs[j] is None else grad_inputs[j]._data
+        full[i] = None if grad_inputs[j] is None else unwrap(grad_inputs[j])
     return tuple(full)

@@ -10,6 +10,8 @@ from .. import random as _random
 from .._C import act as _act
 from .._parallel import threads_for
 from ..autograd.function import ArrayFunction
+# for the differentiable backwards (create_graph=True); the losses and norms take them from here too
+from .elementwise import constant as _constant, where_or_zero as _where_or_zero
 
 __all__ = ["Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "RReLU"]
 
@@ -52,11 +54,22 @@ class _FromOutput(ArrayFunction):
         type(ctx).backward_kernel(_grad(g, out), out.reshape(-1), dx.reshape(-1), threads_for(out.size))
         return dx
 
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        # Only ReLU's callers run forward in place (ReLU overrides this), so the input still
+        # holds x: the result is computed again as a recorded op, since the saved one has no history.
+        cls = type(ctx)
+        return g * cls.slope(cls.apply(ctx.inputs[0]))
+
 
 class Sigmoid(_FromOutput):
     """y = 1 / (1 + e^-x); dy/dx = y (1 - y)."""
     forward_kernel = staticmethod(_act.sigmoid_forward)
     backward_kernel = staticmethod(_act.sigmoid_backward)
+
+    @staticmethod
+    def slope(y):
+        return y * (1 - y)
 
 
 class Tanh(_FromOutput):
@@ -64,12 +77,21 @@ class Tanh(_FromOutput):
     forward_kernel = staticmethod(_act.tanh_forward)
     backward_kernel = staticmethod(_act.tanh_backward)
 
+    @staticmethod
+    def slope(y):
+        return 1 - y * y
+
 
 class ReLU(_FromOutput):
     """y = max(x, 0); dy/dx = 1 where y > 0, else 0.
     NOTE: the gradient at x = 0 is 0 (torch's threshold_backward on the result)."""
     forward_kernel = staticmethod(_act.relu_forward)
     backward_kernel = staticmethod(_act.relu_backward)
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        out, = ctx.saved_tensors
+        return _where_or_zero(out > 0, g)
 
 
 # ***** piecewise-linear activations that need the input *****
@@ -94,6 +116,11 @@ class LeakyReLU(ArrayFunction):
         _act.leaky_relu_backward(_grad(g, sign_src), _flat(sign_src), dx.reshape(-1), ctx.slope,
                                  threads_for(sign_src.size))
         return dx
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        sign_src, = ctx.saved_tensors
+        return g * _constant(np.where(sign_src > 0, 1, ctx.slope).astype(sign_src.dtype))
 
 
 def _prelu_layout(x, w):
@@ -131,6 +158,24 @@ class PReLU(ArrayFunction):
                             need_x, threads_for(x.size))
         return (dx if need_x else None), (dw.reshape(w.shape) if need_w else None)
 
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        x, w = ctx.inputs
+        xa = x._data
+        negative = xa <= 0
+        branch = _constant(negative.astype(xa.dtype))
+        # a_c broadcast over x: one parameter for all, else one per channel of dim 1
+        shape = [1] * xa.ndim
+        if w._data.size > 1:
+            shape[1] = w._data.size
+        gx = g * (1 - branch + branch * w.reshape(shape)) if ctx.needs_input_grad[0] else None
+        gw = None
+        if ctx.needs_input_grad[1]:
+            gw = _where_or_zero(negative, x) * g
+            dims = tuple(d for d in range(xa.ndim) if shape[d] == 1)
+            gw = (gw.sum(dim=dims) if dims else gw).reshape(w._data.shape)
+        return gx, gw
+
 
 class RReLU(ArrayFunction):
     """Training-mode RReLU: y = x if x > 0 else r * x, r ~ U(lower, upper) per element from the
@@ -152,3 +197,8 @@ class RReLU(ArrayFunction):
         dx = np.empty(noise.shape, dtype=noise.dtype)
         _act.rrelu_backward(_grad(g, noise), noise.reshape(-1), dx.reshape(-1), threads_for(noise.size))
         return dx
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        noise, = ctx.saved_tensors
+        return g * _constant(noise)

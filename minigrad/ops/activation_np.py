@@ -11,6 +11,8 @@ import math
 import numpy as np
 
 from ..autograd.function import ArrayFunction
+from .activation import Sigmoid, Tanh, _constant, _where_or_zero
+from .pointwise_math import _FromInput
 
 __all__ = ["ELU", "GELU", "SiLU", "Softplus", "Hardtanh", "erf"]
 
@@ -35,6 +37,14 @@ class ELU(ArrayFunction):
     def backward(ctx, g):
         x, = ctx.saved_tensors
         return np.where(x > 0, g, g * (ctx.alpha * np.exp(np.minimum(x, 0)))).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        x = ctx.inputs[0]
+        negative = x._data <= 0
+        branch = _constant(negative.astype(x._data.dtype))
+        # e^x only where x <= 0 (elsewhere e^0), so it cannot overflow
+        return g * (1 - branch + branch * ctx.alpha * _where_or_zero(negative, x).exp())
 
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -65,6 +75,33 @@ class GELU(ArrayFunction):
             d = ctx.cdf + x * np.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
         return (g * d).astype(x.dtype, copy=False)
 
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        x = ctx.inputs[0]
+        if ctx.approximate == "tanh":
+            t = Tanh.apply(_SQRT_2_OVER_PI * (x + _KAPPA * x * x * x))
+            return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * _KAPPA * x * x))
+        return g * (_NormalCdf.apply(x) + x * _normal_pdf(x))
+
+
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+
+
+def _normal_pdf(x):
+    """φ(x) = e^(-x²/2) / √(2π), recorded (GELU's second derivative)."""
+    return (x * x * -0.5).exp() * _INV_SQRT_2PI
+
+
+class _NormalCdf(_FromInput):
+    """Φ(x) as a recorded op, for GELU's differentiable backward (minigrad has no erf op)."""
+    f = staticmethod(lambda x: 0.5 * (1 + erf(x * (1 / math.sqrt(2)))))
+    # (*_: the higher-order math branch hands df the array module too)
+    df = staticmethod(lambda x, *_: np.exp(-0.5 * x * x) * _INV_SQRT_2PI)
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        return g * _normal_pdf(ctx.inputs[0])
+
 
 def _sigmoid(x):
     """1 / (1 + e^-x) without overflow warnings for large |x|."""
@@ -85,6 +122,12 @@ class SiLU(ArrayFunction):
         s = _sigmoid(x)
         return (g * s * (1 + x * (1 - s))).astype(x.dtype, copy=False)
 
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        x = ctx.inputs[0]
+        s = Sigmoid.apply(x)
+        return g * s * (1 + x * (1 - s))
+
 
 class Softplus(ArrayFunction):
     """y = log(1 + e^(βx)) / β, or x where βx > threshold (torch's linear cut-off);
@@ -104,6 +147,12 @@ class Softplus(ArrayFunction):
         bx = x * ctx.beta
         return np.where(bx > ctx.threshold, g, g * _sigmoid(bx)).astype(x.dtype, copy=False)
 
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        x = ctx.inputs[0]
+        linear = _constant((x._data * ctx.beta > ctx.threshold).astype(x._data.dtype))
+        return g * (linear + (1 - linear) * Sigmoid.apply(x * ctx.beta))
+
 
 class Hardtanh(ArrayFunction):
     """y = clamp(x, min_val, max_val); dy/dx = 1 strictly inside, 0 at and beyond the edges (torch)."""
@@ -118,3 +167,9 @@ class Hardtanh(ArrayFunction):
         x, = ctx.saved_tensors
         lo, hi = ctx.bounds
         return np.where((x > lo) & (x < hi), g, 0).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        x, = ctx.saved_tensors
+        lo, hi = ctx.bounds
+        return _where_or_zero((x > lo) & (x < hi), g)

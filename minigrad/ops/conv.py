@@ -26,7 +26,7 @@ from .._C import gemm as _cgemm
 from .._C import im2col as _cim2col
 from .._parallel import get_num_threads, threads_for
 from ..autograd.function import ArrayFunction
-from .pad import NP_PAD_MODES
+from .pad import NP_PAD_MODES, ScatterAxes
 from .linalg import mm
 
 __all__ = ["Conv2d", "Conv2dIm2col", "Pad2d", "padded_input"]
@@ -127,6 +127,11 @@ class Conv2dIm2col(ArrayFunction):
             _scratch.give(gT.reshape(g, Og, N, P))
         return gx, gw, gb
 
+    @staticmethod
+    def differentiable_backward(ctx, gout):
+        from .conv_grad import conv2d_grads    # two more convolutions (conv_grad builds on this module)
+        return conv2d_grads(ctx, gout)
+
 
 def padded_input(x, OH, OW, kernel, stride, top_left, dilation, nt):
     """(xp, Hp, Wp): the zero-padded input the implicit-GEMM kernels read (minigrad._C.gemm.conv_*),
@@ -209,3 +214,8 @@ class Pad2d(ArrayFunction):
         gx = np.moveaxis(gx, -2, 0)
         np.add.at(gx, ih, gw)
         return (np.moveaxis(gx, 0, -2),)
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        shape, ih, iw = ctx.maps      # forward is GatherAxes with these maps: backward its scatter
+        return ScatterAxes.apply(g, ((len(shape) - 2, ih), (len(shape) - 1, iw)), shape)

@@ -55,3 +55,8 @@ class ConvTranspose2d(ArrayFunction):
             gw = np.empty(w.shape, dtype=gout.dtype)
             _cgemm.conv_backward_weight(gp, Hp, Wp, x, gw, Cog * g, sh, sw, dh, dw, g, nt)
         return gx, gw, gb
+
+    @staticmethod
+    def differentiable_backward(ctx, gout):
+        from .conv_grad import conv_transpose2d_grads   # a convolution and a weight gradient
+        return conv_transpose2d_grads(ctx, gout)

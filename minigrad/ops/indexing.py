@@ -6,6 +6,8 @@ so nothing here wraps a negative index around or writes out of bounds.
 import numpy as np
 
 from ..autograd.function import ArrayFunction
+from .elementwise import where_or_zero
+from .movement import GetItem, IndexPut
 
 __all__ = ["Gather", "Scatter", "IndexSelect", "SortAlong"]
 
@@ -19,17 +21,25 @@ def along_dim(index, dim):
                  for d, n in enumerate(index.shape))
 
 
-class Gather(ArrayFunction):
+class _Selection(ArrayFunction):
+    """An op that reads x[ctx.where]: its gradient is added back at those places (IndexPut, whose
+    own gradient reads them again, for create_graph=True)."""
+    @staticmethod
+    def backward(ctx, g):
+        gx = np.zeros(ctx.shape, dtype=g.dtype)
+        np.add.at(gx, ctx.where, g)   # NOTE: an element read twice gets both gradients
+        return gx
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        return IndexPut.apply(g, ctx.shape, ctx.where, True)
+
+
+class Gather(_Selection):
     @staticmethod
     def forward(ctx, x, dim, index):
         ctx.shape, ctx.where = x.shape, along_dim(index, dim)
         return x[ctx.where]
-
-    @staticmethod
-    def backward(ctx, g):
-        gx = np.zeros(ctx.shape, dtype=g.dtype)
-        np.add.at(gx, ctx.where, g)   # NOTE: an element gathered twice gets both gradients
-        return gx
 
 
 class Scatter(ArrayFunction):
@@ -59,18 +69,27 @@ class Scatter(ArrayFunction):
             gsrc[ctx.src_part] = g[ctx.where]
         return gx, gsrc
 
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        gx = gsrc = None
+        if ctx.needs_input_grad[0]:
+            gx = g
+            if not ctx.add:
+                keep = np.ones(g.shape, dtype=bool)
+                keep[ctx.where] = False
+                gx = where_or_zero(keep, g)
+        if ctx.needs_input_grad[1]:
+            gsrc = GetItem.apply(g, ctx.where)
+            if gsrc.shape != ctx.src_shape:   # src larger than index: the rest gets zeros
+                gsrc = IndexPut.apply(gsrc, ctx.src_shape, ctx.src_part, False)
+        return gx, gsrc
 
-class IndexSelect(ArrayFunction):
+
+class IndexSelect(_Selection):
     @staticmethod
     def forward(ctx, x, dim, index):
         ctx.shape, ctx.where = x.shape, (slice(None),) * dim + (index,)
         return np.take(x, index, axis=dim)
-
-    @staticmethod
-    def backward(ctx, g):
-        gx = np.zeros(ctx.shape, dtype=g.dtype)
-        np.add.at(gx, ctx.where, g)
-        return gx
 
 
 def argsort(x, dim, descending):
@@ -101,3 +120,7 @@ class SortAlong(ArrayFunction):
         gx = np.zeros(ctx.shape, dtype=g.dtype)
         np.put_along_axis(gx, ctx.idx, g, axis=ctx.dim)   # indices are distinct: no adding needed
         return gx
+
+    @staticmethod
+    def differentiable_backward(ctx, g, _):
+        return IndexPut.apply(g, ctx.shape, along_dim(ctx.idx, ctx.dim), True)

@@ -2,8 +2,9 @@
 import numpy as np
 
 from ..autograd.function import ArrayFunction
+from .regularization import normalization_grads, normalized
 
-__all__ = ["LayerNorm", "Embedding"]
+__all__ = ["LayerNorm", "Embedding", "EmbeddingBackward"]
 
 
 class LayerNorm(ArrayFunction):
@@ -39,6 +40,13 @@ class LayerNorm(ArrayFunction):
             gx = gx.astype(g.dtype, copy=False)
         return gx, gw, gb
 
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        x, weight, bias, k, eps = ctx.inputs
+        xhat, inv_std = normalized(x, ctx.axes, eps)
+        rows = tuple(range(x._data.ndim - k))
+        return normalization_grads(g, xhat, inv_std, weight, ctx.axes, rows, True, ctx.needs_input_grad)
+
 
 class Embedding(ArrayFunction):
     """out = weight[indices] (rows gathered); dweight[i] = Σ of the gradient rows that read row i,
@@ -53,14 +61,47 @@ class Embedding(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         indices, = ctx.saved_tensors
-        shape, padding_idx, by_freq = ctx.meta
-        flat = indices.reshape(-1)
-        rows = g.reshape(-1, shape[1])
-        if by_freq:
-            counts = np.bincount(flat, minlength=shape[0])
-            rows = rows / counts[flat][:, None]
-        gw = np.zeros(shape, dtype=g.dtype)
-        np.add.at(gw, flat, rows)
-        if padding_idx is not None:
-            gw[padding_idx] = 0
-        return None, gw
+        return None, _embedding_grad(g, indices, *ctx.meta)
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        indices, = ctx.saved_tensors
+        return None, EmbeddingBackward.apply(g, indices, *ctx.meta)
+
+
+def _embedding_grad(g, indices, shape, padding_idx, by_freq):
+    flat = indices.reshape(-1)
+    rows = g.reshape(-1, shape[1])
+    if by_freq:
+        counts = np.bincount(flat, minlength=shape[0])
+        rows = rows / counts[flat][:, None]
+    gw = np.zeros(shape, dtype=g.dtype)
+    np.add.at(gw, flat, rows)
+    if padding_idx is not None:
+        gw[padding_idx] = 0
+    return gw
+
+
+class EmbeddingBackward(ArrayFunction):
+    """forward(g, indices, shape, padding_idx, scale_grad_by_freq): Embedding's backward as an
+    op. Its own backward looks the rows up at the indices again, the padding row's as 0 and, as
+    torch's embedding_dense_double_backward, not divided by the frequencies (with
+    scale_grad_by_freq the first gradient is not a derivative, so no choice is exact)."""
+    @staticmethod
+    def forward(ctx, g, indices, shape, padding_idx, by_freq):
+        ctx.indices, ctx.padding_idx = indices, padding_idx
+        return _embedding_grad(g, indices, shape, padding_idx, by_freq)
+
+    @staticmethod
+    def backward(ctx, gw):
+        return _lookup_unpadded(gw[ctx.indices], ctx)
+
+    @staticmethod
+    def differentiable_backward(ctx, gw):
+        return _lookup_unpadded(Embedding.apply(ctx.indices, gw, ctx.padding_idx, False), ctx)
+
+
+def _lookup_unpadded(rows, ctx):
+    if ctx.padding_idx is None:
+        return rows
+    return rows * (ctx.indices != ctx.padding_idx)[..., None].astype(rows.dtype)

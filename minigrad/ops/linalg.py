@@ -6,13 +6,15 @@ it directly (NN, NT, TN). Operands are copied only when their batch layout canno
 by one batch stride (e.g. several broadcast batch dims that do not merge).
 """
 import math
+import string
 
 import numpy as np
 
 from .._C import gemm as _cgemm
 from .._parallel import get_num_threads
 from ..autograd.function import ArrayFunction
-from .elementwise import unbroadcast
+from .elementwise import sum_to, unbroadcast
+from .movement import Transpose
 
 __all__ = ["Einsum", "Linear", "MatMul", "mm", "matmul_arrays"]
 
@@ -118,6 +120,29 @@ class MatMul(ArrayFunction):
                              b2.shape).reshape(b.shape)
         return ga, gb
 
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        """The same products as MatMuls of Tensors (a bilinear op's derivatives are itself)."""
+        a, b = ctx.inputs
+        a2 = a.reshape((1,) + tuple(a.shape)) if a.ndim == 1 else a
+        b2 = b.reshape(tuple(b.shape) + (1,)) if b.ndim == 1 else b
+        g2 = g
+        if b.ndim == 1:
+            g2 = g2.reshape(tuple(g2.shape) + (1,))
+        if a.ndim == 1:
+            g2 = g2.reshape(tuple(g2.shape[:-1]) + (1, g2.shape[-1]))
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = sum_to(MatMul.apply(g2, Transpose.apply(b2, -1, -2)), a2.shape).reshape(a.shape)
+        if ctx.needs_input_grad[1]:
+            if b2.ndim == 2:    # one matrix for the whole batch: fold the batch into the product
+                K, N = b2.shape
+                a_f, g_f = a2.reshape(_rows(a2.shape), K), g2.reshape(_rows(g2.shape), N)
+                gb = MatMul.apply(Transpose.apply(a_f, 0, 1), g_f).reshape(b.shape)
+            else:
+                gb = sum_to(MatMul.apply(Transpose.apply(a2, -1, -2), g2), b2.shape).reshape(b.shape)
+        return ga, gb
+
 
 class Linear(ArrayFunction):
     """y = x Wᵀ + b on x (*, in), W (out, in), b (out,) or None. With x₂ = x as (rows, in):
@@ -148,6 +173,19 @@ class Linear(ArrayFunction):
             gb = g2.sum(axis=0)
         return gx, gw, gb
 
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        x, w, _ = ctx.inputs
+        g2 = g.reshape(_rows(g.shape), w.shape[0])
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gx = MatMul.apply(g2, w).reshape(x.shape)
+        if ctx.needs_input_grad[1]:
+            gw = MatMul.apply(Transpose.apply(g2, 0, 1), x.reshape(_rows(x.shape), x.shape[-1]))
+        if ctx.has_bias and ctx.needs_input_grad[2]:
+            gb = g2.sum(dim=0)
+        return gx, gw, gb
+
 
 class Einsum(ArrayFunction):
     """np.einsum on an explicit equation ("ij,jk->ik": no '...', every operand already expanded
@@ -171,6 +209,14 @@ class Einsum(ArrayFunction):
         return tuple([_einsum_grad(g, out, terms, operands, i) if need else None
                       for i, need in enumerate(ctx.needs_input_grad)])
 
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        inputs, out = ctx.equation.split("->")
+        terms = inputs.split(",")
+        operands = ctx.inputs
+        return tuple([_einsum_grad_op(g, out, terms, operands, i, ctx.equation) if need else None
+                      for i, need in enumerate(ctx.needs_input_grad)])
+
 
 def _einsum_grad(g, out, terms, operands, i):
     term, x = terms[i], operands[i]
@@ -189,3 +235,28 @@ def _einsum_grad(g, out, terms, operands, i):
     else:
         np.einsum(f"{term}->{letters}", gx)[...] = full     # a writeable view of the diagonal
     return gx
+
+
+def _einsum_grad_op(g, out, terms, operands, i, equation):
+    """_einsum_grad as one Einsum of Tensors (so it is differentiable again): the output gradient
+    contracted with the other operands, times a ones vector for each subscript summed inside
+    operand i alone (a broadcast) and an identity matrix tying each repeat of a subscript to its
+    first occurrence under a fresh letter (a diagonal)."""
+    term, x = terms[i], operands[i]
+    size = dict(zip(term, x.shape))
+    others = [j for j in range(len(terms)) if j != i]
+    seen = set(out).union(*(terms[j] for j in others))
+    fresh = iter([c for c in string.ascii_letters if c not in equation])
+    specs, consts, result = [out] + [terms[j] for j in others], [], ""
+    for k, c in enumerate(term):
+        if c in term[:k]:
+            f = next(fresh)
+            specs.append(c + f)
+            consts.append(np.eye(size[c], dtype=x.dtype))
+            result += f
+        else:
+            if c not in seen:
+                specs.append(c)
+                consts.append(np.ones(size[c], dtype=x.dtype))
+            result += c
+    return Einsum.apply(g, *[operands[j] for j in others], *consts, equation=",".join(specs) + "->" + result)

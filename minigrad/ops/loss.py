@@ -2,8 +2,14 @@
 import numpy as np
 
 from ..autograd.function import ArrayFunction
+from .activation import _constant
 
 __all__ = ["LogSoftmax", "Softmax", "NLLLoss"]
+
+
+def _summed(t, dim):
+    """t summed over dim, kept. NOTE: Tensor.sum(dim=0) of a 0-d tensor raises (torch returns it)."""
+    return t.sum(dim=dim, keepdim=True) if t.ndim else t
 
 
 class LogSoftmax(ArrayFunction):
@@ -21,6 +27,11 @@ class LogSoftmax(ArrayFunction):
         out, = ctx.saved_tensors
         return g - np.exp(out) * g.sum(axis=ctx.dim, keepdims=True)
 
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        # exp(out) is the softmax, computed again as a recorded op
+        return g - Softmax.apply(ctx.inputs[0], ctx.dim) * _summed(g, ctx.dim)
+
 
 class Softmax(ArrayFunction):
     @staticmethod
@@ -35,6 +46,11 @@ class Softmax(ArrayFunction):
     def backward(ctx, g):
         out, = ctx.saved_tensors
         return out * (g - (g * out).sum(axis=ctx.dim, keepdims=True))
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        out = Softmax.apply(ctx.inputs[0], ctx.dim)   # again, recorded: the saved one has no history
+        return out * (g - _summed(g * out, ctx.dim))
 
 
 class NLLLoss(ArrayFunction):
@@ -75,3 +91,11 @@ class NLLLoss(ArrayFunction):
         if eps:
             grad -= np.where(keep, scale, 0)[:, None] * (eps / c) * w[None, :]
         return grad
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        # The gradient is linear in g and does not depend on lp: g (one per row, or the
+        # reduced loss's) times the gradient for a unit g.
+        shape, dtype = ctx._out_meta[0]
+        per_unit = _constant(NLLLoss.backward(ctx, np.ones(shape, dtype)))
+        return g.reshape(-1, 1) * per_unit

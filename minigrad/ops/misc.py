@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..autograd.function import ArrayFunction
+from .movement import IndexPut
 
 __all__ = ["Diag"]
 
@@ -19,6 +20,17 @@ class Diag(ArrayFunction):
         if len(ctx.shape) == 1:
             return np.diagonal(g, ctx.diagonal).copy()
         gx = np.zeros(ctx.shape, dtype=g.dtype)
-        rows = np.arange(g.shape[0]) + max(-ctx.diagonal, 0)
-        gx[rows, rows + ctx.diagonal] = g
+        gx[Diag._places(ctx, g)] = g
         return gx
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        if len(ctx.shape) == 1:
+            return Diag.apply(g, ctx.diagonal)   # the diagonal of g, as an op whose gradient places it back
+        return IndexPut.apply(g, ctx.shape, Diag._places(ctx, g), True)
+
+    @staticmethod
+    def _places(ctx, g):
+        """(rows, cols) of the matrix diagonal that the forward read."""
+        rows = np.arange(g.shape[0]) + max(-ctx.diagonal, 0)
+        return rows, rows + ctx.diagonal

@@ -2,10 +2,10 @@
 import numpy as np
 
 from ..autograd.function import ArrayFunction
-from .elementwise import unbroadcast
+from .elementwise import sum_to, unbroadcast
 
-__all__ = ["Reshape", "Transpose", "Permute", "Expand", "Repeat", "GetItem", "Slice", "Split", "Cat", "Stack",
-           "Flip", "Roll", "Triangle"]
+__all__ = ["Reshape", "Transpose", "Permute", "Expand", "Repeat", "GetItem", "Slice", "IndexPut", "Split", "Cat",
+           "Stack", "Flip", "Roll", "Triangle"]
 
 
 class Reshape(ArrayFunction):
@@ -21,6 +21,10 @@ class Reshape(ArrayFunction):
     def backward(ctx, g):
         return g.reshape(ctx.shape)
 
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        return g.reshape(ctx.shape)
+
 
 class Transpose(ArrayFunction):
     is_view = True
@@ -33,6 +37,10 @@ class Transpose(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         return np.swapaxes(g, *ctx.dims)
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        return Transpose.apply(g, *ctx.dims)
 
 
 class Permute(ArrayFunction):
@@ -47,6 +55,10 @@ class Permute(ArrayFunction):
     def backward(ctx, g):
         return np.transpose(g, ctx.inverse)
 
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        return Permute.apply(g, ctx.inverse)
+
 
 class Expand(ArrayFunction):
     is_view = True
@@ -60,6 +72,10 @@ class Expand(ArrayFunction):
     def backward(ctx, g):
         return unbroadcast(g, ctx.shape)
 
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        return sum_to(g, ctx.shape)
+
 
 class Repeat(ArrayFunction):
     """np.tile: each input element appears once per tile, so its gradient sums over the tiles."""
@@ -70,9 +86,20 @@ class Repeat(ArrayFunction):
 
     @staticmethod
     def backward(ctx, g):
-        padded = (1,) * (len(ctx.repeats) - len(ctx.shape)) + ctx.shape
-        tiled = [n for pair in zip(ctx.repeats, padded) for n in pair]   # (r0, n0, r1, n1, ...)
-        return g.reshape(tiled).sum(axis=tuple(range(0, len(tiled), 2))).reshape(ctx.shape)
+        tiled, tiles = _tiles(ctx)
+        return g.reshape(tiled).sum(axis=tiles).reshape(ctx.shape)
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        tiled, tiles = _tiles(ctx)
+        return g.reshape(tiled).sum(dim=tiles).reshape(ctx.shape)
+
+
+def _tiles(ctx):
+    """Repeat's output seen as (r0, n0, r1, n1, ...), and the axes of the r's (summed by backward)."""
+    padded = (1,) * (len(ctx.repeats) - len(ctx.shape)) + ctx.shape
+    tiled = tuple(n for pair in zip(ctx.repeats, padded) for n in pair)
+    return tiled, tuple(range(0, len(tiled), 2))
 
 
 class GetItem(ArrayFunction):
@@ -85,12 +112,37 @@ class GetItem(ArrayFunction):
 
     @staticmethod
     def backward(ctx, g):
-        gx = np.zeros(ctx.shape, dtype=g.dtype)
-        if ctx.advanced:
-            np.add.at(gx, ctx.index, g)   # NOTE: repeated indices must add up, so no plain assignment
-        else:
-            gx[ctx.index] = g
-        return gx
+        return _index_put(g, ctx.shape, ctx.index, ctx.advanced)
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        return IndexPut.apply(g, ctx.shape, ctx.index, ctx.advanced)
+
+
+def _index_put(g, shape, index, advanced):
+    gx = np.zeros(shape, dtype=g.dtype)
+    if advanced:
+        np.add.at(gx, index, g)   # NOTE: repeated indices must add up, so no plain assignment
+    else:
+        gx[index] = g
+    return gx
+
+
+class IndexPut(ArrayFunction):
+    """zeros(shape) with g added at [index] (torch's index_put with accumulate): GetItem's
+    backward, as an op so that it can be differentiated again; its own backward is GetItem."""
+    @staticmethod
+    def forward(ctx, g, shape, index, advanced):
+        ctx.index = index
+        return _index_put(g, shape, index, advanced)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return np.asarray(gg[ctx.index])
+
+    @staticmethod
+    def differentiable_backward(ctx, gg):
+        return GetItem.apply(gg, ctx.index)
 
 
 class Slice(GetItem):
@@ -118,6 +170,10 @@ class Split(ArrayFunction):
     def backward(ctx, *grads):
         return np.concatenate(grads, axis=ctx.dim)
 
+    @staticmethod
+    def differentiable_backward(ctx, *grads):
+        return Cat.apply(*grads, dim=ctx.dim)
+
 
 def _is_advanced(index):
     items = index if isinstance(index, tuple) else (index,)
@@ -136,6 +192,12 @@ class Cat(ArrayFunction):
         parts = np.split(g, ctx.splits, axis=ctx.dim)
         return tuple(p if need else None for p, need in zip(parts, ctx.needs_input_grad))
 
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        sizes = np.diff(np.concatenate(([0], ctx.splits, [g.shape[ctx.dim]])))
+        parts = Split.apply(g, tuple(int(n) for n in sizes), ctx.dim)
+        return tuple(p if need else None for p, need in zip(parts, ctx.needs_input_grad))
+
 
 class Stack(ArrayFunction):
     @staticmethod
@@ -148,6 +210,11 @@ class Stack(ArrayFunction):
         parts = np.moveaxis(g, ctx.dim, 0)
         return tuple(p if need else None for p, need in zip(parts, ctx.needs_input_grad))
 
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        lead = (slice(None),) * ctx.dim
+        return tuple(Slice.apply(g, lead + (i,)) if need else None for i, need in enumerate(ctx.needs_input_grad))
+
 
 class Flip(ArrayFunction):
     @staticmethod
@@ -158,6 +225,10 @@ class Flip(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         return np.flip(g, ctx.dims)
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        return Flip.apply(g, ctx.dims)
 
 
 class Roll(ArrayFunction):
@@ -171,15 +242,23 @@ class Roll(ArrayFunction):
     def backward(ctx, g):
         return np.roll(g, tuple(-s for s in ctx.shifts), axis=ctx.dims)
 
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        return Roll.apply(g, tuple(-s for s in ctx.shifts), ctx.dims)
+
 
 class Triangle(ArrayFunction):
     """tril / triu over the last two dims: the gradient keeps the same triangle."""
     @staticmethod
     def forward(ctx, x, diagonal, upper):
         ctx.fn = np.triu if upper else np.tril
-        ctx.diagonal = diagonal
+        ctx.diagonal, ctx.upper = diagonal, upper
         return ctx.fn(x, diagonal)
 
     @staticmethod
     def backward(ctx, g):
         return ctx.fn(g, ctx.diagonal)
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        return Triangle.apply(g, ctx.diagonal, ctx.upper)

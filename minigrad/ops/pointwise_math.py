@@ -2,11 +2,12 @@
 functions as a table of (forward, derivative) pairs, then the ops that need a class of their own
 (maximum/minimum, where, masked_fill, lerp, rounded division, remainder)."""
 import math
+import sys
 
 import numpy as np
 
 from ..autograd.function import ArrayFunction
-from .elementwise import unbroadcast
+from .elementwise import constant, output, sum_to, unbroadcast, where_or_zero
 
 __all__ = ["Exp", "Log", "Sqrt", "Sin", "Cos", "Tan", "Sinh", "Cosh", "Log1p", "Expm1", "Exp2", "Log2",
            "Log10", "Rsqrt", "Reciprocal", "Square", "Sign", "Floor", "Ceil", "Round", "Maximum", "Minimum", "Where",
@@ -14,6 +15,12 @@ __all__ = ["Exp", "Log", "Sqrt", "Sin", "Cos", "Tan", "Sinh", "Cosh", "Log1p", "
 
 
 # ***** y = f(x) with a one-line derivative *****
+# df(v, m) is written once for both backwards: m is NumPy for the array backward and minigrad
+# for the differentiable one (create_graph=True), where v is a Tensor in the graph.
+
+def _minigrad():
+    return sys.modules["minigrad"]   # imported by now: these ops run on its Tensors
+
 
 class _FromInput(ArrayFunction):
     """y = f(x); dy/dx = df(x). Saves x."""
@@ -27,7 +34,11 @@ class _FromInput(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         x, = ctx.saved_tensors
-        return g * type(ctx).df(x)
+        return g * type(ctx).df(x, np)
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        return g * type(ctx).df(ctx.inputs[0], _minigrad())
 
 
 class _FromOutput(ArrayFunction):
@@ -44,7 +55,12 @@ class _FromOutput(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         out, = ctx.saved_tensors
-        return g * type(ctx).df(out)
+        return g * type(ctx).df(out, np)
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        out, = ctx.saved_tensors
+        return g * type(ctx).df(output(ctx, out), _minigrad())
 
 
 def _table(base, name, f, df):
@@ -55,22 +71,22 @@ def _table(base, name, f, df):
 # NOTE: Python floats, not NumPy float64 scalars, so float32 stays float32 (NEP 50).
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 
-Exp = _table(_FromOutput, "Exp", np.exp, lambda y: y)
-Log = _table(_FromInput, "Log", np.log, lambda x: 1 / x)
-Sqrt = _table(_FromOutput, "Sqrt", np.sqrt, lambda y: 0.5 / y)
-Sin = _table(_FromInput, "Sin", np.sin, np.cos)
-Cos = _table(_FromInput, "Cos", np.cos, lambda x: -np.sin(x))
-Tan = _table(_FromOutput, "Tan", np.tan, lambda y: 1 + y * y)
-Sinh = _table(_FromInput, "Sinh", np.sinh, np.cosh)
-Cosh = _table(_FromInput, "Cosh", np.cosh, np.sinh)
-Log1p = _table(_FromInput, "Log1p", np.log1p, lambda x: 1 / (1 + x))
-Expm1 = _table(_FromOutput, "Expm1", np.expm1, lambda y: y + 1)
-Exp2 = _table(_FromOutput, "Exp2", np.exp2, lambda y: y * _LN2)
-Log2 = _table(_FromInput, "Log2", np.log2, lambda x: 1 / (x * _LN2))
-Log10 = _table(_FromInput, "Log10", np.log10, lambda x: 1 / (x * _LN10))
-Rsqrt = _table(_FromOutput, "Rsqrt", lambda x: 1 / np.sqrt(x), lambda y: -0.5 * y * y * y)
-Reciprocal = _table(_FromOutput, "Reciprocal", np.reciprocal, lambda y: -y * y)
-Square = _table(_FromInput, "Square", np.square, lambda x: 2 * x)
+Exp = _table(_FromOutput, "Exp", np.exp, lambda y, m: y)
+Log = _table(_FromInput, "Log", np.log, lambda x, m: 1 / x)
+Sqrt = _table(_FromOutput, "Sqrt", np.sqrt, lambda y, m: 0.5 / y)
+Sin = _table(_FromInput, "Sin", np.sin, lambda x, m: m.cos(x))
+Cos = _table(_FromInput, "Cos", np.cos, lambda x, m: -m.sin(x))
+Tan = _table(_FromOutput, "Tan", np.tan, lambda y, m: 1 + y * y)
+Sinh = _table(_FromInput, "Sinh", np.sinh, lambda x, m: m.cosh(x))
+Cosh = _table(_FromInput, "Cosh", np.cosh, lambda x, m: m.sinh(x))
+Log1p = _table(_FromInput, "Log1p", np.log1p, lambda x, m: 1 / (1 + x))
+Expm1 = _table(_FromOutput, "Expm1", np.expm1, lambda y, m: y + 1)
+Exp2 = _table(_FromOutput, "Exp2", np.exp2, lambda y, m: y * _LN2)
+Log2 = _table(_FromInput, "Log2", np.log2, lambda x, m: 1 / (x * _LN2))
+Log10 = _table(_FromInput, "Log10", np.log10, lambda x, m: 1 / (x * _LN10))
+Rsqrt = _table(_FromOutput, "Rsqrt", lambda x: 1 / np.sqrt(x), lambda y, m: -0.5 * y * y * y)
+Reciprocal = _table(_FromOutput, "Reciprocal", np.reciprocal, lambda y, m: -y * y)
+Square = _table(_FromInput, "Square", np.square, lambda x, m: 2 * x)
 
 
 # ***** piecewise constant: zero gradient everywhere, the jumps included (torch) *****
@@ -85,6 +101,10 @@ class _Step(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         return np.zeros_like(g)
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        return constant(np.zeros_like(g._data))
 
 
 def _sign(x):
@@ -116,6 +136,10 @@ class DivRounded(ArrayFunction):
     def backward(ctx, g):
         return tuple(np.zeros(s, g.dtype) if need else None for s, need in zip(ctx.shapes, ctx.needs_input_grad))
 
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        return tuple(None if z is None else constant(z) for z in DivRounded.backward(ctx, g._data))
+
 
 class _OfTwoInputs(ArrayFunction):
     """y = f(a, b); saves a and b."""
@@ -134,9 +158,17 @@ class Remainder(_OfTwoInputs):
 
     @staticmethod
     def backward(ctx, g):
+        return Remainder._grads(ctx, g, unbroadcast)
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        return Remainder._grads(ctx, g, sum_to)   # the rounded quotient is piecewise constant
+
+    @staticmethod
+    def _grads(ctx, g, reduce_to):
         a, b = ctx.saved_tensors
-        ga = unbroadcast(g, np.shape(a)) if ctx.needs_input_grad[0] else None
-        gb = unbroadcast(-g * type(ctx).rounded(a, b), np.shape(b)) if ctx.needs_input_grad[1] else None
+        ga = reduce_to(g, np.shape(a)) if ctx.needs_input_grad[0] else None
+        gb = reduce_to(-g * type(ctx).rounded(a, b), np.shape(b)) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -159,6 +191,16 @@ class _Extremum(_OfTwoInputs):
         shared = np.where(a == b, g / 2, g)
         ga = unbroadcast(np.where(loses(a, b), 0, shared), a.shape) if ctx.needs_input_grad[0] else None
         gb = unbroadcast(np.where(loses(b, a), 0, shared), b.shape) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        a, b = ctx.saved_tensors
+        loses = type(ctx).loses
+        tie = a == b
+        shared = g * np.where(tie, 0.5, 1.0) if tie.any() else g    # g * 0.5 is exactly g / 2
+        ga = sum_to(where_or_zero(~loses(a, b), shared), a.shape) if ctx.needs_input_grad[0] else None
+        gb = sum_to(where_or_zero(~loses(b, a), shared), b.shape) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -185,6 +227,13 @@ class Where(ArrayFunction):
         gb = unbroadcast(np.where(ctx.cond, 0, g), sb) if ctx.needs_input_grad[2] else None
         return None, ga, gb
 
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        sa, sb = ctx.shapes
+        ga = sum_to(where_or_zero(ctx.cond, g), sa) if ctx.needs_input_grad[1] else None
+        gb = sum_to(where_or_zero(np.logical_not(ctx.cond), g), sb) if ctx.needs_input_grad[2] else None
+        return None, ga, gb
+
 
 class MaskedFill(ArrayFunction):
     """x with value where mask; value (a 0-d array) gets the sum of g over the filled places."""
@@ -201,6 +250,13 @@ class MaskedFill(ArrayFunction):
         gv = np.where(ctx.mask, g, 0).sum().reshape(sv) if ctx.needs_input_grad[2] else None
         return gx, None, gv
 
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        sx, sv = ctx.shapes
+        gx = sum_to(where_or_zero(np.logical_not(ctx.mask), g), sx) if ctx.needs_input_grad[0] else None
+        gv = where_or_zero(ctx.mask, g).sum().reshape(sv) if ctx.needs_input_grad[2] else None
+        return gx, None, gv
+
 
 class Lerp(ArrayFunction):
     """a + w (b - a). NOTE: evaluated from b's side where |w| >= 0.5, as torch, so that
@@ -213,9 +269,17 @@ class Lerp(ArrayFunction):
 
     @staticmethod
     def backward(ctx, g):
-        a, b, w = ctx.saved_tensors
+        return Lerp._grads(ctx, g, *ctx.saved_tensors, unbroadcast)
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        return Lerp._grads(ctx, g, *ctx.inputs, sum_to)
+
+    @staticmethod
+    def _grads(ctx, g, a, b, w, reduce_to):
+        """Arrays with unbroadcast, or Tensors with sum_to: the formulas are the same."""
         need = ctx.needs_input_grad
-        ga = unbroadcast(g * (1 - w), np.shape(a)) if need[0] else None
-        gb = unbroadcast(g * w, np.shape(b)) if need[1] else None
-        gw = unbroadcast(g * (b - a), np.shape(w)) if need[2] else None
+        ga = reduce_to(g * (1 - w), np.shape(a)) if need[0] else None
+        gb = reduce_to(g * w, np.shape(b)) if need[1] else None
+        gw = reduce_to(g * (b - a), np.shape(w)) if need[2] else None
         return ga, gb, gw

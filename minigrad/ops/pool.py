@@ -44,6 +44,11 @@ class MaxPool2d(ArrayFunction):
         return out, idx
 
     @staticmethod
+    def differentiable_backward(ctx, grad, grad_idx=None):
+        from .pool_grad import max_pool2d_grads     # a scatter, whose derivative is a gather (pool_grad imports us)
+        return max_pool2d_grads(ctx, grad)
+
+    @staticmethod
     def backward(ctx, grad, grad_idx=None):
         idx, = ctx.saved_tensors
         H, W = ctx.in_shape[-2:]
@@ -69,6 +74,11 @@ class AvgPool2d(ArrayFunction):
         ctx.args = (kernel, stride, padding, count_include_pad, dov)
         ctx.in_shape = x.shape
         return out.reshape(x.shape[:-2] + (OH, OW))
+
+    @staticmethod
+    def differentiable_backward(ctx, grad):
+        from .pool_grad import avg_pool2d_grads     # the adjoint, whose derivative is this pool again
+        return avg_pool2d_grads(ctx, grad)
 
     @staticmethod
     def backward(ctx, grad):
@@ -102,6 +112,11 @@ class MaxUnpool2d(ArrayFunction):
         ctx.save_for_backward(indices)
         ctx.in_shape = x.shape
         return out.reshape(x.shape[:-2] + (OH, OW))
+
+    @staticmethod
+    def differentiable_backward(ctx, grad):
+        from .pool_grad import max_unpool2d_grads   # a gather whose derivative is a scatter
+        return max_unpool2d_grads(ctx, grad)
 
     @staticmethod
     def backward(ctx, grad):

@@ -6,6 +6,9 @@ import operator
 import numpy as np
 
 from ..autograd.function import ArrayFunction
+from .elementwise import constant, output, where_or_zero
+from .indexing import along_dim
+from .movement import Cat, IndexPut
 
 __all__ = ["normalize_dim", "Sum", "Mean", "Prod", "Var", "Norm", "LogSumExp", "Amax", "Amin", "MedianAll", "MaxDim", "MinDim",
            "MedianDim", "Cumsum", "Cumprod", "normalize_dims"]
@@ -40,6 +43,13 @@ def _expand_back(g, shape, axes, keepdim):
     return out
 
 
+def _expand_back_tensor(g, shape, axes, keepdim):
+    """_expand_back written with ops, for differentiable_backward."""
+    if not keepdim:
+        g = g.reshape([1 if a in axes else n for a, n in enumerate(shape)])
+    return g.expand(shape)
+
+
 class Sum(ArrayFunction):
     @staticmethod
     def forward(ctx, x, axes, keepdim=False):
@@ -49,6 +59,10 @@ class Sum(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         return _expand_back(g, ctx.shape, ctx.axes, ctx.keepdim)
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        return _expand_back_tensor(g, ctx.shape, ctx.axes, ctx.keepdim)
 
 
 class Mean(ArrayFunction):
@@ -61,6 +75,10 @@ class Mean(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         return _expand_back(g / ctx.count, ctx.shape, ctx.axes, ctx.keepdim)
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        return _expand_back_tensor(g / ctx.count, ctx.shape, ctx.axes, ctx.keepdim)
 
 
 def _squeeze(out, axes, keepdim):
@@ -83,11 +101,32 @@ class Prod(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         x, = ctx.saved_tensors
-        if ctx.dim is None:
+        if ctx.dim is None or x.ndim == 0:   # a 0-d input reduced over dim 0 too
             return g * _products_of_others(x.reshape(-1)).reshape(x.shape)
         if not ctx.keepdim:
             g = np.expand_dims(g, ctx.dim)
         return g * np.moveaxis(_products_of_others(np.moveaxis(x, ctx.dim, -1)), -1, ctx.dim)
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        x = ctx.inputs[0]
+        if ctx.dim is None or x.ndim == 0:   # a 0-d input reduced over dim 0 too
+            return g * _products_of_others_tensor(x.reshape(-1)).reshape(x.shape)
+        if not ctx.keepdim:
+            g = g.unsqueeze(ctx.dim)
+        return g * _products_of_others_tensor(x.transpose(ctx.dim, -1)).transpose(ctx.dim, -1)
+
+
+def _products_of_others_tensor(x):
+    """_products_of_others with ops: exclusive cumulative products from both ends, so the second
+    derivative (through Cumprod's) is exact where x holds zeros too."""
+    if x.shape[-1] == 0:
+        return constant(np.empty_like(x._data))
+    ones = constant(np.ones(x.shape[:-1] + (1,), dtype=x._data.dtype))
+    last = x.ndim - 1   # Cat takes a normalized dim
+    before = Cat.apply(ones, x[..., :-1], dim=last).cumprod(-1)
+    after = Cat.apply(ones, x.flip(-1)[..., :-1], dim=last).cumprod(-1).flip(-1)
+    return before * after
 
 
 def _products_of_others(x):
@@ -111,7 +150,7 @@ class Var(ArrayFunction):
             out = np.asarray((dev * dev).sum(axis=axes, keepdims=True) / x.dtype.type(ctx.denom))
         if take_sqrt:
             out = np.sqrt(out)
-        ctx.take_sqrt = take_sqrt
+        ctx.take_sqrt, ctx.axes = take_sqrt, axes
         ctx.save_for_backward(dev, out)
         return _squeeze(out, axes, keepdim)
 
@@ -123,6 +162,22 @@ class Var(ArrayFunction):
             g = np.where(out == 0, 0, g / np.where(out == 0, 1, 2 * out))
         with np.errstate(divide="ignore", invalid="ignore"):
             return g * (2 / dev.dtype.type(ctx.denom)) * dev
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        out = ctx.saved_tensors[1]
+        x = ctx.inputs[0]
+        dev = x - x.mean(dim=ctx.axes, keepdim=True)   # recomputed in the graph: it depends on x
+        g = g.reshape(out.shape)
+        if ctx.take_sqrt:
+            std = output(ctx, out).reshape(out.shape)
+            zero = out == 0
+            if zero.any():
+                g = where_or_zero(~zero, g / (2 * (std + constant(zero))))
+            else:
+                g = g / (2 * std)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return g * float(2 / out.dtype.type(ctx.denom)) * dev
 
 
 class Norm(ArrayFunction):
@@ -153,16 +208,40 @@ class Norm(ArrayFunction):
         g, p = g.reshape(out.shape), ctx.p
         if p == 0:
             return np.zeros_like(x)
-        if p == 1:
-            return g * np.sign(x)
+        if p in (1, math.inf, -math.inf):
+            return Norm._piecewise_linear(ctx, g, x, out)
         a = np.abs(x)
-        if p in (math.inf, -math.inf):   # NOTE: ties share the gradient evenly, as amax
-            hit = a == out
-            return g * np.sign(x) * hit / hit.sum(axis=ctx.axes, keepdims=True)
         # d/dx = sign(x) |x|^(p-1) / norm^(p-1); 0 where x or the norm is 0 (torch's rule)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             d = x / out if p == 2 else np.sign(x) * (a / out) ** (p - 1)
         return g * np.where((x == 0) | (out == 0), 0, d)
+
+    @staticmethod
+    def _piecewise_linear(ctx, g, x, out):
+        """p = 1, inf, -inf: g times constant weights (g an array or a Tensor)."""
+        if ctx.p == 1:
+            return g * np.sign(x)
+        hit = np.abs(x) == out   # NOTE: ties share the gradient evenly, as amax
+        return g * np.sign(x) * hit / hit.sum(axis=ctx.axes, keepdims=True)
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        x_arr, out = ctx.saved_tensors
+        g, p = g.reshape(out.shape), ctx.p
+        if p == 0:
+            return constant(np.zeros_like(x_arr))
+        if p in (1, math.inf, -math.inf):
+            return Norm._piecewise_linear(ctx, g, x_arr, out)
+        x, norm = ctx.inputs[0], output(ctx, out).reshape(out.shape)
+        zero_norm = out == 0
+        if zero_norm.any():   # divide by 1 there instead: the result is masked, and no NaN leaks back
+            norm = norm + constant(zero_norm)
+        if p == 2:
+            d = x / norm   # NOTE: not masked at x == 0, where its derivative 1 / norm is not 0
+            return g * (where_or_zero(~zero_norm, d) if zero_norm.any() else d)
+        skip = (x_arr == 0) | zero_norm
+        a = where_or_zero(~skip, x.abs()) + constant(skip)   # |x|, 1 where the gradient is 0: no 0 ** (p - 1)
+        return g * where_or_zero(~skip, np.sign(x_arr) * (a / norm) ** (p - 1))
 
 
 class LogSumExp(ArrayFunction):
@@ -180,6 +259,11 @@ class LogSumExp(ArrayFunction):
     def backward(ctx, g):
         x, out = ctx.saved_tensors
         return g.reshape(out.shape) * np.exp(x - out)
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        out = ctx.saved_tensors[1]
+        return g.reshape(out.shape) * (ctx.inputs[0] - output(ctx, out).reshape(out.shape)).exp()
 
 
 class _ExtremeDims(ArrayFunction):
@@ -199,6 +283,9 @@ class _ExtremeDims(ArrayFunction):
         x, out = ctx.saved_tensors
         hit = (x == out) | (np.isnan(x) & np.isnan(out))
         return g.reshape(out.shape) * hit / hit.sum(axis=ctx.axes, keepdims=True)
+
+    # the same code on a Tensor g: g times constant weights, so the second derivative is 0
+    differentiable_backward = backward
 
 
 class Amax(_ExtremeDims):
@@ -246,6 +333,13 @@ class _ExtremeDim(ArrayFunction):
         np.put_along_axis(gx, idx, g, axis=ctx.dim)
         return gx
 
+    @staticmethod
+    def differentiable_backward(ctx, g, _g_idx):
+        idx, = ctx.saved_tensors
+        if not ctx.keepdim:
+            g, idx = g.unsqueeze(ctx.dim), np.expand_dims(idx, ctx.dim)
+        return IndexPut.apply(g, ctx.shape, along_dim(idx, ctx.dim), True)
+
 
 class MaxDim(_ExtremeDim):
     arg = staticmethod(np.argmax)   # NOTE: NumPy, like torch, picks the first NaN
@@ -274,6 +368,10 @@ def _reverse_cumsum(a, axis):
     return np.flip(np.cumsum(np.flip(a, axis), axis=axis), axis)
 
 
+def _reverse_cumsum_tensor(t, dim):
+    return t.flip(dim).cumsum(dim).flip(dim)
+
+
 class Cumsum(ArrayFunction):
     @staticmethod
     def forward(ctx, x, dim):
@@ -283,6 +381,10 @@ class Cumsum(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         return _reverse_cumsum(g, ctx.dim)
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        return _reverse_cumsum_tensor(g, ctx.dim)
 
 
 class Cumprod(ArrayFunction):
@@ -313,3 +415,20 @@ class Cumprod(ArrayFunction):
             gxr[r, z] = (gr * np.cumprod(xr, axis=-1) * from_z).sum(axis=-1)
             gx[rows] = gxr
         return np.moveaxis(gx, -1, ctx.dim)
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        x_arr, y = ctx.saved_tensors
+        x, dim = ctx.inputs[0], ctx.dim
+        zero = x_arr == 0
+        if not zero.any():
+            return _reverse_cumsum_tensor(g * output(ctx, y), dim) / x
+        # With zeros, no division: the products that leave out x_i, for every i at once (n^2 per
+        # row, as torch in this case). Along the last axis, omit[.., i, j] = x_j, but 1 at j == i;
+        # its cumprod along j is Π_{j<=k, j!=i} x_j, summed against g_k over k >= i.
+        xm, gm = x.transpose(dim, -1), g.transpose(dim, -1)
+        n = xm.shape[-1]
+        eye = np.eye(n, dtype=bool)
+        omit = where_or_zero(~eye, xm.unsqueeze(-2).expand(*xm.shape, n)) + constant(eye)
+        upper = np.triu(np.ones((n, n), dtype=bool))   # [i, k]: k >= i
+        return where_or_zero(upper, gm.unsqueeze(-2) * omit.cumprod(-1)).sum(-1).transpose(dim, -1)

@@ -1,7 +1,9 @@
-"""Dropout and batch normalisation."""
+"""Dropout and batch normalisation; the normalisation's gradient written with ops, which layer
+norm shares (create_graph)."""
 import numpy as np
 
 from ..autograd.function import ArrayFunction
+from .activation import _constant
 
 __all__ = ["Dropout", "BatchNorm"]
 
@@ -17,6 +19,11 @@ class Dropout(ArrayFunction):
     def backward(ctx, g):
         scaled_mask, = ctx.saved_tensors
         return g * scaled_mask
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        scaled_mask, = ctx.saved_tensors
+        return g * _constant(scaled_mask)
 
 
 class BatchNorm(ArrayFunction):
@@ -54,3 +61,41 @@ class BatchNorm(ArrayFunction):
             else:
                 gx = gxhat * inv_std.reshape(shape)
         return gx, gw, gb
+
+    @staticmethod
+    def differentiable_backward(ctx, g):
+        x, weight, bias, mean, var, eps, batch_stats = ctx.inputs
+        shape = ctx.shape
+        axes = tuple(a for a in range(x._data.ndim) if a != 1)
+        if batch_stats:
+            xhat, inv_std = normalized(x, axes, eps)
+        else:   # the running stats are constants
+            inv_std = _constant(ctx.saved_tensors[1].reshape(shape))
+            xhat = (x - mean.reshape(shape)) * inv_std
+        return normalization_grads(g, xhat, inv_std, None if weight is None else weight.reshape(shape),
+                                   axes, axes, batch_stats, ctx.needs_input_grad)
+
+
+def normalized(x, axes, eps):
+    """(x̂, 1/σ) of the Tensor x over axes (biased variance), as recorded ops."""
+    centred = x - x.mean(dim=axes, keepdim=True)
+    inv_std = ((centred * centred).mean(dim=axes, keepdim=True) + eps).rsqrt()
+    return centred * inv_std, inv_std
+
+
+def normalization_grads(g, xhat, inv_std, weight, axes, param_axes, batch_stats, needs):
+    """Backward of y = x̂ weight + bias with Tensors (create_graph): x̂ normalised over axes from
+    x's own statistics when batch_stats, else from constants; weight (broadcast to x, or None)
+    and bias reduced over param_axes. Returns (dx, dweight, dbias); dweight/dbias keep the
+    shape of the reduction over param_axes."""
+    def over_params(t):
+        return t.sum(dim=param_axes) if param_axes else t
+    gw = over_params(g * xhat) if needs[1] else None
+    gb = over_params(g) if needs[2] else None
+    gx = None
+    if needs[0]:
+        gxhat = g if weight is None else g * weight
+        if batch_stats:
+            gxhat = gxhat - gxhat.mean(dim=axes, keepdim=True) - xhat * (gxhat * xhat).mean(dim=axes, keepdim=True)
+        gx = gxhat * inv_std
+    return gx, gw, gb

@@ -8,6 +8,7 @@ import pytest
 
 import minigrad
 from minigrad import gradcheck
+from minigrad.autograd import gradgradcheck
 from tests.helpers import HAVE_TORCH, check_op, torch
 
 
@@ -39,6 +40,20 @@ def passes_gradcheck(shapes, fn):
     assert gradcheck(lambda *xs: fn(minigrad, *xs), leaves)
 
 
+def passes_gradgradcheck(shapes, fn):
+    leaves = [minigrad.tensor(a, requires_grad=True) for a in inputs(shapes)]
+    assert gradgradcheck(lambda *xs: fn(minigrad, *xs), leaves)
+
+
+def squared(fn):
+    """fn(lib, *tensors) with each float output squared: a linear op's second derivative w.r.t.
+    its inputs is 0, so a second-derivative check composes it with something that is not."""
+    def composed(lib, *xs):
+        outs = tuple(o * o if o.dtype.is_floating_point else o for o in _tuple(fn(lib, *xs)))
+        return outs if len(outs) > 1 else outs[0]
+    return composed
+
+
 def raises_like_torch(fn, exc, match, shape=(2, 3)):
     if HAVE_TORCH:
         with pytest.raises(exc, match=match):
@@ -48,7 +63,8 @@ def raises_like_torch(fn, exc, match, shape=(2, 3)):
 
 
 def case_tests(cases):
-    """The three tests of an op table: NumPy forward, torch values and grads, float64 gradcheck."""
+    """The tests of an op table: NumPy forward, torch values and grads, float64 gradcheck and
+    gradgradcheck (second derivatives through create_graph=True)."""
     parametrize = pytest.mark.parametrize("name, shapes, fn, ref", cases, ids=[c[0] for c in cases])
 
     @parametrize
@@ -63,4 +79,8 @@ def case_tests(cases):
     def test_gradcheck(name, shapes, fn, ref):
         passes_gradcheck(shapes, fn)
 
-    return test_forward_matches_numpy, test_values_and_grads_match_torch, test_gradcheck
+    @parametrize
+    def test_gradgradcheck(name, shapes, fn, ref):
+        passes_gradgradcheck(shapes, fn)
+
+    return test_forward_matches_numpy, test_values_and_grads_match_torch, test_gradcheck, test_gradgradcheck

@@ -8,8 +8,9 @@ import pytest
 
 import minigrad
 from minigrad import gradcheck
-from tests.api.op_cases import case_tests, inputs, raises_like_torch
-from tests.helpers import HAVE_TORCH, torch
+from minigrad.autograd import gradgradcheck
+from tests.api.op_cases import case_tests, inputs, raises_like_torch, squared
+from tests.helpers import HAVE_TORCH, check_second_order, first_derivative, torch
 
 IDX = [[2, 0, 2], [1, 1, 0]]        # repeats: gather/index_select gradients must add up
 PERM = [[2, 0], [0, 1], [1, 2]]     # distinct per row: scatter's result is well defined
@@ -56,7 +57,25 @@ CASES = [
 ]
 
 
-test_forward_matches_numpy, test_values_and_grads_match_torch, test_gradcheck = case_tests(CASES)
+(test_forward_matches_numpy, test_values_and_grads_match_torch, test_gradcheck,
+ test_gradgradcheck) = case_tests(CASES)
+
+SECOND_ORDER = ["gather", "gather_dim0_smaller_index", "scatter", "scatter_value", "scatter_add", "index_select",
+                "sort_desc_dim0", "topk", "topk_smallest_dim0"]
+
+
+@pytest.mark.parametrize("name", SECOND_ORDER)
+def test_second_derivatives_match_torch(name):
+    _, shapes, fn, _ = next(c for c in CASES if c[0] == name)
+    check_second_order(shapes, squared(fn))
+
+
+def test_third_derivatives():
+    """The backward of a selection is an IndexPut, whose gradient is the selection again."""
+    x = minigrad.tensor(inputs([(3, 4)])[0], requires_grad=True)
+    for fn in (lambda t: t.gather(1, minigrad.tensor(PERM)) ** 3, lambda t: t.sort(0).values ** 3,
+               lambda t: t.scatter(1, minigrad.tensor(PERM), t[:, :2] ** 2) ** 2, lambda t: t.diag() ** 3):
+        assert gradgradcheck(first_derivative(fn), [x])
 
 
 def test_scatter_src_larger_than_index():

@@ -1,11 +1,12 @@
 """Matrix products: NumPy reference values (always), torch parity of values and gradients,
-float64 gradcheck, and torch's shape/dtype errors."""
+float64 gradcheck and gradgradcheck, second derivatives vs torch, and torch's shape/dtype errors."""
 import numpy as np
 import pytest
 
 import minigrad
 from minigrad.api import FUNCTIONS
-from helpers import check_op, check_raises, needs_torch
+from minigrad.autograd import gradgradcheck
+from helpers import check_op, check_raises, check_second_order, needs_torch
 
 RNG = np.random.default_rng(1)
 
@@ -90,19 +91,40 @@ def test_matches_torch(name, shapes, fn):
     check_op(shapes, fn, dtype=np.float64)
 
 
-@pytest.mark.parametrize("shapes,fn", [
-    ([(3, 4), (4, 2)], lambda a, b: a.mm(b)),
-    ([(2, 3, 4), (2, 4, 2)], lambda a, b: a.bmm(b)),
-    ([(4,), (4,)], lambda a, b: a.dot(b)),
-    ([(3, 4), (4,)], lambda a, b: a.mv(b)),
-    ([(3,), (2,)], lambda a, b: minigrad.outer(a, b)),
-    ([(3, 2), (3, 4), (4, 2)], lambda c, a, b: minigrad.addmm(c, a, b, alpha=2)),
-    ([(2, 3), (4, 3, 5), (2, 5)], lambda a, w, b: minigrad.einsum("bn,anm,bm->ba", a, w, b)),
-    ([(3, 3), (3,)], lambda a, v: minigrad.einsum("ii,i->i", a, v)),
-    ([(2, 3)], lambda a: minigrad.einsum("ij->i", a)),
-])
+GRAD_CASES = [  # shapes, fn(lib, *tensors)
+    ([(3, 4), (4, 2)], lambda L, a, b: a.mm(b)),
+    ([(2, 3, 4), (2, 4, 2)], lambda L, a, b: a.bmm(b)),
+    ([(4,), (4,)], lambda L, a, b: a.dot(b)),
+    ([(3, 4), (4,)], lambda L, a, b: a.mv(b)),
+    ([(3,), (2,)], lambda L, a, b: L.outer(a, b)),
+    ([(3, 2), (3, 4), (4, 2)], lambda L, c, a, b: L.addmm(c, a, b, alpha=2)),
+    ([(2, 3), (4, 3, 5), (2, 5)], lambda L, a, w, b: L.einsum("bn,anm,bm->ba", a, w, b)),
+    ([(3, 3), (3,)], lambda L, a, v: L.einsum("ii,i->i", a, v)),
+    ([(2, 3)], lambda L, a: L.einsum("ij->i", a)),
+    ([(3, 3, 2), (2,)], lambda L, a, v: L.einsum("iij,k->jk", a * a, v)),   # diagonal, broadcast, squared
+    ([(3, 3)], lambda L, a: L.einsum("ii", a * a)),
+]
+GRAD_IDS = [f"{i}-{len(c[0])}" for i, c in enumerate(GRAD_CASES)]
+
+
+def _leaves(shapes):
+    return tuple(_t(_arr(*s), grad=True) for s in shapes)
+
+
+@pytest.mark.parametrize("shapes,fn", GRAD_CASES, ids=GRAD_IDS)
 def test_gradcheck(shapes, fn):
-    assert minigrad.gradcheck(fn, tuple(_t(_arr(*s), grad=True) for s in shapes))
+    assert minigrad.gradcheck(lambda *xs: fn(minigrad, *xs), _leaves(shapes))
+
+
+@pytest.mark.parametrize("shapes,fn", GRAD_CASES, ids=GRAD_IDS)
+def test_gradgradcheck(shapes, fn):
+    """Products' gradients are products (einsums) again, so they differentiate once more."""
+    assert gradgradcheck(lambda *xs: fn(minigrad, *xs), _leaves(shapes))
+
+
+@pytest.mark.parametrize("shapes,fn", GRAD_CASES, ids=GRAD_IDS)
+def test_second_derivatives_match_torch(shapes, fn):
+    check_second_order(shapes, fn, rtol=1e-12)
 
 
 @pytest.mark.parametrize("shapes,torch_fn,mg_fn,match", [

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 import minigrad
-from tests.api.op_cases import case_tests, raises_like_torch
-from tests.helpers import HAVE_TORCH, needs_torch, torch
+from minigrad.autograd import gradgradcheck
+from tests.api.op_cases import case_tests, raises_like_torch, squared
+from tests.helpers import HAVE_TORCH, check_second_order, needs_torch, torch
 
 MASK = [[True, False, True], [False, False, True]]
 
@@ -59,7 +60,17 @@ CASES = [
     ("clamp_max_method", [(2, 3)], lambda L, x: x.clamp_max(-0.5), lambda a: np.minimum(a, -0.5)),
 ]
 
-test_forward_matches_numpy, test_values_and_grads_match_torch, test_gradcheck = case_tests(CASES)
+(test_forward_matches_numpy, test_values_and_grads_match_torch, test_gradcheck,
+ test_gradgradcheck) = case_tests(CASES)
+
+SECOND_ORDER = ["diag_vector", "diag_vector_offset", "diag_matrix", "diag_matrix_offset", "diag_matrix_below",
+                "trace", "clamp_min", "clamp_max_method"]
+
+
+@pytest.mark.parametrize("name", SECOND_ORDER)
+def test_second_derivatives_match_torch(name):
+    _, shapes, fn, _ = next(c for c in CASES if c[0] == name)
+    check_second_order(shapes, squared(fn))
 
 # moments are sums: compared with a tolerance, not bit for bit
 MOMENT_CASES = [
@@ -80,8 +91,10 @@ def test_moments(name, fn, ref):
         np.testing.assert_allclose(g.numpy(), w, rtol=1e-12)
     leaves = [minigrad.tensor(a, requires_grad=True)]
     assert minigrad.gradcheck(lambda x: fn(minigrad, x), leaves)
+    assert gradgradcheck(lambda x: fn(minigrad, x), leaves)
     if HAVE_TORCH:
         check_op([(3, 4)], lambda x: fn(torch, x), lambda x: fn(minigrad, x))
+        check_second_order([(3, 4)], fn)
 
 
 # ***** index- and count-valued results (no graph) *****

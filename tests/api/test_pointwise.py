@@ -5,7 +5,8 @@ import pytest
 
 import minigrad
 from minigrad import gradcheck
-from tests.helpers import HAVE_TORCH, check_raises_both, check_op, torch
+from minigrad.autograd import grad, gradgradcheck
+from tests.helpers import HAVE_TORCH, check_raises_both, check_op, check_second_order, first_derivative, torch
 
 # name -> (NumPy reference, input range (low, high) where the op is smooth)
 UNARY = {
@@ -175,6 +176,111 @@ def test_softmax_and_masked_fill_gradcheck():
     assert gradcheck(lambda t, v: t.masked_fill(mask, v), [_leaf(a), _leaf(np.array(0.3))])
 
 
+# ***** second derivatives (create_graph=True): float64 gradgradcheck, and torch *****
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_gradgradcheck(name):
+    _, (low, high) = UNARY[name]
+    a = _values(low, high, (2, 3))
+    if name in ("abs", "relu"):
+        a[np.abs(a) < 0.05] = 0.5
+    assert gradgradcheck(getattr(minigrad, name), [_leaf(a)])
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+def test_binary_gradgradcheck_with_broadcasting(name):
+    a, b = _values(-2, 2, (2, 3)), _values(0.5, 2, (3,), seed=1)
+    if name in ("remainder", "fmod", "maximum", "minimum") or name.startswith("clamp"):
+        a = a + 0.37
+    assert gradgradcheck(BINARY[name], [_leaf(a), _leaf(b)])
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "rsqrt", "tan", "sin", "cosh", "exp2", "reciprocal"])
+def test_unary_third_derivatives(name):
+    """Those whose derivative reads the saved output differentiate the op itself again."""
+    _, (low, high) = UNARY[name]
+    assert gradgradcheck(first_derivative(getattr(minigrad, name)), [_leaf(_values(low, high, (2, 2)))])
+
+
+def test_pow_third_derivatives():
+    x = _leaf(_values(0.5, 2, (3,)))
+    for fn in (lambda t: t ** 3, lambda t: 2.0 ** t, lambda t: t ** t, lambda t: minigrad.lerp(t, t * t, t)):
+        assert gradgradcheck(first_derivative(fn), [x])
+
+
+def test_piecewise_constant_gradients_gradgradcheck():
+    """sign/floor/ceil/round/rounded division have zero gradients, masked_fill and where pass
+    it through a constant mask: inside a product their second derivatives come from the rest."""
+    a, b = _values(-2, 2, (2, 3)) + 0.37, _values(0.5, 2, (3,), seed=1)
+    mask = minigrad.tensor(a > 0.5)
+    fns = [lambda x, y: x.sign() * y + x.floor() * x + x.ceil() * y * y + x.round() * x * y,
+           lambda x, y: minigrad.div(x, y, rounding_mode="floor") * x + minigrad.div(x, y, rounding_mode="trunc") * y,
+           lambda x, y: x.masked_fill(mask, (y * y).sum()) * x,
+           lambda x, y: minigrad.where(mask, x * x, y.exp()) * y]
+    for fn in fns:
+        assert gradgradcheck(fn, [_leaf(a), _leaf(b)])
+
+
+def test_cast_is_differentiable_twice():
+    x = _leaf(np.array([0.5, -1.5, 2.0]))
+    y = (x.float() ** 3).double().sum()
+    g, = grad(y, x, create_graph=True)
+    assert g.dtype == np.float64 and g.grad_fn is not None
+    h, = grad(g.sum(), x)
+    np.testing.assert_allclose(g.detach().numpy(), 3 * x.detach().numpy() ** 2, rtol=1e-6)
+    np.testing.assert_allclose(h.numpy(), 6 * x.detach().numpy(), rtol=1e-6)
+
+
+def test_pow_second_derivative_at_a_zero_base_has_no_nan():
+    # d(a^b)/db is defined as 0 where a == 0 and b >= 0 (torch): so is its derivative, not NaN
+    a, b = _leaf(np.array([0.0, 1.5])), _leaf(np.array([2.0, 0.5]))
+    ga, gb = grad((a ** b).sum(), (a, b), create_graph=True)
+    hb, = grad(gb.sum(), b)
+    assert np.isfinite(hb.numpy()).all() and hb.tolist()[0] == 0.0
+    np.testing.assert_allclose(hb.numpy()[1], 1.5 ** 0.5 * np.log(1.5) ** 2)
+
+
+def test_pow_derivatives_of_every_order_are_finite_at_zero():
+    x = _leaf(np.array([0.0, 1.5]))
+    g = (x ** 3).sum()
+    want = [3 * x.detach().numpy() ** 2, 6 * x.detach().numpy(), [6.0, 6.0], [0.0, 0.0]]
+    for order, w in enumerate(want):
+        g, = grad(g.sum(), x, create_graph=order < 3)
+        np.testing.assert_allclose(g.detach().numpy(), w, rtol=1e-12)
+
+
+# the same line on minigrad and torch: (shapes, fn(lib, *tensors))
+SECOND_ORDER = {
+    "pow": ([(2, 3), (3,)], lambda L, a, b: (a.abs() + 0.5) ** b),
+    "pow_scalar": ([(2, 3)], lambda L, a: a ** 3 + (a * a + 1) ** 0.5 + 2.0 ** a),
+    "div": ([(2, 3), (3,)], lambda L, a, b: a / (b.abs() + 0.5)),
+    "maximum": ([(2, 3), (3,)], lambda L, a, b: L.maximum(a, b) * a),
+    "minimum": ([(2, 3), (3,)], lambda L, a, b: L.minimum(a, b) * b),
+    "remainder": ([(2, 3), (3,)], lambda L, a, b: L.remainder(a + 0.37, b.abs() + 0.5) * b),
+    "fmod": ([(2, 3), (3,)], lambda L, a, b: L.fmod(a + 0.37, b.abs() + 0.5) * a),
+    "div_floor": ([(2, 3), (3,)], lambda L, a, b: L.div(a, b.abs() + 0.5, rounding_mode="floor") * a),
+    "lerp": ([(2, 3), (3,)], lambda L, a, b: L.lerp(a * a, b, b * 0.3)),
+    "lerp_number": ([(2, 3), (3,)], lambda L, a, b: L.lerp(a * a, b.exp(), 0.7)),
+    "where": ([(2, 3), (3,)], lambda L, a, b: L.where(a > 0, a * a, b * a)),
+    "clamp": ([(2, 3), (3,)], lambda L, a, b: L.clamp(a + 0.37, min=b - 1, max=b + 0.5) * a),
+    "clamp_numbers": ([(2, 3)], lambda L, a: a.clamp(-0.5, 0.7) * a),
+    "masked_fill": ([(2, 3), (3,)], lambda L, a, b: a.masked_fill(a > 0.5, (b * b).sum()) * a),
+    "abs_and_rounding": ([(2, 3), (3,)], lambda L, a, b: a.abs() * b + a.sign() * b + a.floor() * a + a.round() * b),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_second_derivatives_match_torch(name):
+    low, high = UNARY[name][1]
+    check_second_order([(2, 3)], lambda L, x: getattr(x, name)() * x, low=low, high=high)
+
+
+@pytest.mark.parametrize("name", sorted(SECOND_ORDER))
+def test_second_derivatives_match_torch(name):
+    shapes, fn = SECOND_ORDER[name]
+    check_second_order(shapes, fn)
+
+
 TORCH_UNARY = sorted(UNARY) + ["floor", "ceil", "round", "sign"]
 
 
@@ -232,6 +338,7 @@ KINKS = {
     "floor": (lambda x: x.floor(), [-1.0, 0.5, 2.0], [0.0, 0.0, 0.0]),
     "ceil": (lambda x: x.ceil(), [-1.0, 0.5, 2.0], [0.0, 0.0, 0.0]),
     "round": (lambda x: x.round(), [-1.0, 0.5, 2.0], [0.0, 0.0, 0.0]),
+    "pow 0 at 0": (lambda x: x ** 0, [0.0, 0.5, 2.0], [0.0, 0.0, 0.0]),
     "maximum tie": (lambda x: (torch if isinstance(x, torch.Tensor) else minigrad).maximum(x, x.detach() * 0 + 1),
                     [0.0, 1.0, 2.0], [0.0, 0.5, 1.0]),
 }

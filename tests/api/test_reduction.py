@@ -5,7 +5,8 @@ import pytest
 
 import minigrad
 from minigrad.api import FUNCTIONS
-from helpers import check_op, check_raises, needs_torch, torch
+from minigrad.autograd import gradgradcheck
+from helpers import check_op, check_raises, check_second_order, first_derivative, needs_torch, torch
 
 RNG = np.random.default_rng(0)
 X = RNG.uniform(-2, 2, size=(3, 4, 5))
@@ -112,23 +113,30 @@ def test_matches_torch(name, shapes, fn):
     check_op(shapes, fn, dtype=np.float64)
 
 
-@needs_torch
-@pytest.mark.parametrize("vals,fn", [
+SPECIAL_VALUES = [
     ([[1.0, 3.0, 3.0, 0.5]], lambda x: x.max()),                 # ties share the gradient
     ([[[1.0, 3.0], [3.0, 2.0]]], lambda x: x.amax()),
     ([[[1.0, 3.0], [3.0, 3.0]]], lambda x: x.amin(1)),
     ([[1.0, 2.0, 2.0, 3.0]], lambda x: x.median()),
     ([[0.0, -3.0, 3.0]], lambda x: x.norm(float("inf"))),
-    ([[0.0, 0.0, 0.0]], lambda x: x.norm()),                       # 0 at a zero norm
-    ([[0.0, -3.0, 3.0]], lambda x: x.norm(0.5)),
-    ([[1.0, 1.0, 1.0]], lambda x: x.std()),                        # 0 at a zero std
     ([[2.0, 0.0, 3.0, 0.0, 4.0]], lambda x: x.prod()),             # zeros: exact, no division
     ([[2.0, 0.0, 3.0, 4.0]], lambda x: x.prod()),
     ([[[2.0, 0.0, 3.0, 0.0, 4.0], [1.0, 2.0, 0.0, 3.0, 2.0], [1.0, 2.0, 3.0, 4.0, 5.0]]],
      lambda x: x.cumprod(1)),
     ([[[0.0, 2.0], [3.0, 0.0]]], lambda x: x.cumprod(0)),
     ([[float("-inf"), 1.0, 1000.0]], lambda x: x.logsumexp(0)),    # stable for large values
-])
+]
+# gradients defined as 0 at a point where the function has none: their own derivative is 0
+# in minigrad, NaN in torch (0 * inf in its formulas)
+BY_CONVENTION = [
+    ([[0.0, 0.0, 0.0]], lambda x: x.norm()),                       # 0 at a zero norm
+    ([[0.0, -3.0, 3.0]], lambda x: x.norm(0.5)),
+    ([[1.0, 1.0, 1.0]], lambda x: x.std()),                        # 0 at a zero std
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("vals,fn", SPECIAL_VALUES + BY_CONVENTION)
 def test_special_values_match_torch(vals, fn):
     check_op(None, fn, vals=vals, dtype=np.float64)
 
@@ -150,6 +158,71 @@ def test_cumprod_gradcheck_with_zeros():
     x = _t([[0.5, 0.0, 2.0, 0.0, 1.5], [0.0, 1.0, 2.0, 3.0, 0.5]], grad=True)
     assert minigrad.gradcheck(lambda t: t.cumprod(1), (x,))
     assert minigrad.gradcheck(lambda t: t.prod(1), (x,))
+
+
+# ***** second derivatives (create_graph=True) *****
+
+@pytest.mark.parametrize("fn", GRADCHECK)
+def test_gradgradcheck(fn):
+    assert gradgradcheck(fn, (_t(RNG.uniform(0.5, 2, size=(2, 2, 3)), grad=True),))
+
+
+@pytest.mark.parametrize("fn", [lambda x: x.norm(0.5, 1), lambda x: x.amax(), lambda x: x.median(),
+                                lambda x: x.min(0, keepdim=True).values, lambda x: x.std(1, keepdim=True),
+                                lambda x: x.var(correction=0), lambda x: x.prod(0, keepdim=True),
+                                lambda x: x.norm(float("-inf"), 0), lambda x: x.logsumexp((0, 1))])
+def test_gradgradcheck_more_forms(fn):
+    assert gradgradcheck(fn, (_t(RNG.uniform(-2, 2, size=(3, 4)), grad=True),))
+
+
+def test_cumprod_and_prod_gradgradcheck_with_zeros():
+    # one zero and two zeros in a row: the second derivative is not 0 there (products that
+    # leave out two elements), so no formula may divide by x
+    x = _t([[0.5, 0.0, 2.0, 0.0], [0.0, 1.0, 2.0, 3.0], [1.5, -1.0, 0.5, 2.0]], grad=True)
+    assert gradgradcheck(lambda t: t.cumprod(1), (x,))
+    assert gradgradcheck(lambda t: t.cumprod(0), (x,))
+    assert gradgradcheck(lambda t: t.prod(1), (x,))
+    assert gradgradcheck(lambda t: t.prod(), (x,))
+
+
+@pytest.mark.parametrize("fn", [lambda x: x.prod(1), lambda x: x.prod(), lambda x: x.cumprod(1),
+                                lambda x: x.cumprod(0), lambda x: x.logsumexp(1), lambda x: x.norm(3, 1),
+                                lambda x: x.std(0), lambda x: x.cumsum(1) ** 2, lambda x: x.max(1).values ** 2])
+def test_third_derivatives(fn):
+    """Their differentiable backwards call cumprod, exp, the norm itself...: differentiated in turn.
+    (No zeros here: finite differences would move them off zero, onto the formula that divides
+    by x, whose third derivative is ill-conditioned there.)"""
+    x = _t([[0.5, 1.2, 2.0], [1.5, -1.0, 0.7]], grad=True)
+    assert gradgradcheck(first_derivative(fn), (x,))
+
+
+def test_prod_of_a_0d_tensor_over_dim_0():
+    x = _t(2.0, grad=True)
+    g, = minigrad.autograd.grad(x.prod(0) * x, x, create_graph=True)
+    h, = minigrad.autograd.grad(g, x)
+    assert g.item() == 4.0 and h.item() == 2.0
+
+
+@needs_torch
+@pytest.mark.parametrize("name,shapes,fn", TORCH_CASES, ids=[c[0] for c in TORCH_CASES])
+def test_second_derivatives_match_torch(name, shapes, fn):
+    check_second_order(shapes, lambda L, x: fn(x), low=0.5, high=2.0)
+
+
+@needs_torch
+@pytest.mark.parametrize("vals,fn", SPECIAL_VALUES)
+def test_second_derivatives_at_special_values_match_torch(vals, fn):
+    check_second_order(None, lambda L, x: fn(x), vals=vals)
+
+
+@pytest.mark.parametrize("vals,fn", BY_CONVENTION)
+def test_second_derivatives_of_a_gradient_set_by_convention_are_zero(vals, fn):
+    x = _t(vals[0], grad=True)
+    g, = minigrad.autograd.grad(fn(x), x, create_graph=True)
+    h, = minigrad.autograd.grad((g * _t([1.0, 2.0, 3.0])).sum(), x)
+    assert np.isfinite(h.numpy()).all()
+    defined = x.detach().numpy() != 0 if fn(x).item() else np.zeros(3, dtype=bool)
+    assert (h.numpy()[~defined] == 0).all()
 
 
 # ***** dtypes *****

@@ -63,7 +63,8 @@ CASES = [
 ]
 
 
-test_forward_matches_numpy, test_values_and_grads_match_torch, test_gradcheck = case_tests(CASES)
+(test_forward_matches_numpy, test_values_and_grads_match_torch, test_gradcheck,
+ test_gradgradcheck) = case_tests(CASES)
 
 
 def test_function_and_method_are_one_definition():

@@ -319,7 +319,6 @@ def test_custom_function_errors_follow_pytorch():
 
     with pytest.raises(NotImplementedError, match="must implement either the backward"):
         NoBackward.apply(leaf(2)).sum().backward()
-    assert minigrad.autograd.function.once_differentiable(len) is len
 
 
 def test_autograd_grad_does_not_touch_dot_grad():
@@ -349,8 +348,6 @@ def test_autograd_grad_follows_torch_for_unused_inputs_and_several_outputs():
     assert gy.tolist() == [0.0, 0.0, 0.0]
     g, = minigrad.autograd.grad([(x * 2).sum(), (x * x).sum()], x)   # a single input still gives a tuple
     np.testing.assert_allclose(g.numpy(), 2 + 2 * x.detach().numpy())
-    with pytest.raises(RuntimeError, match="create_graph=True"):
-        minigrad.autograd.grad((x * x).sum(), x, create_graph=True)
     with pytest.raises(RuntimeError, match="does not require grad"):
         minigrad.autograd.grad((x * 2).sum(), minigrad.ones(3))
 
@@ -362,8 +359,6 @@ def test_backward_inputs_accumulates_only_into_those():
     np.testing.assert_allclose(x.grad.numpy(), y.detach().numpy())
     (x * y).sum().backward(inputs=x)
     np.testing.assert_allclose(x.grad.numpy(), 2 * y.detach().numpy())
-    with pytest.raises(RuntimeError, match="create_graph=True"):
-        (x * y).sum().backward(create_graph=True)
 
 
 def test_basic_index_views_share_the_version_counter_and_leaf_views_refuse_in_place():

@@ -191,12 +191,19 @@ def _away_from_kinks(shape, seed=0):
     return minigrad.tensor(x, dtype=np.float64, requires_grad=True)
 
 
-@pytest.mark.parametrize("fn", [F.sigmoid, F.tanh, F.relu, lambda x: F.leaky_relu(x, 0.2),
-                                lambda x: F.rrelu(x, 0.1, 0.3),
-                                lambda x: (minigrad.manual_seed(5), F.rrelu(x, 0.1, 0.3, training=True))[1]],
-                         ids=["sigmoid", "tanh", "relu", "leaky_relu", "rrelu_eval", "rrelu_train"])
+GRAD_FNS = [F.sigmoid, F.tanh, F.relu, lambda x: F.leaky_relu(x, 0.2), lambda x: F.rrelu(x, 0.1, 0.3),
+            lambda x: (minigrad.manual_seed(5), F.rrelu(x, 0.1, 0.3, training=True))[1]]
+GRAD_IDS = ["sigmoid", "tanh", "relu", "leaky_relu", "rrelu_eval", "rrelu_train"]
+
+
+@pytest.mark.parametrize("fn", GRAD_FNS, ids=GRAD_IDS)
 def test_gradcheck(fn):
     assert minigrad.gradcheck(fn, (_away_from_kinks((2, 3, 4)),))
+
+
+@pytest.mark.parametrize("fn", GRAD_FNS, ids=GRAD_IDS)
+def test_gradgradcheck(fn):
+    assert minigrad.autograd.gradgradcheck(fn, (_away_from_kinks((2, 3)),))
 
 
 def test_gradcheck_prelu():
@@ -206,11 +213,22 @@ def test_gradcheck_prelu():
     assert minigrad.gradcheck(F.prelu, (_away_from_kinks((5,)), w1))
 
 
+def test_gradgradcheck_prelu():
+    w = minigrad.tensor([0.1, -0.3, 0.5], dtype=np.float64, requires_grad=True)
+    assert minigrad.autograd.gradgradcheck(F.prelu, (_away_from_kinks((2, 3, 1)), w))
+    w1 = minigrad.tensor([0.2], dtype=np.float64, requires_grad=True)
+    assert minigrad.autograd.gradgradcheck(F.prelu, (_away_from_kinks((3,)), w1))
+    w0 = minigrad.tensor(0.2, dtype=np.float64, requires_grad=True)
+    assert minigrad.autograd.gradgradcheck(F.prelu, (_away_from_kinks(()), w0))
+
+
 # ***** in place *****
 
-@pytest.mark.parametrize("call", [lambda x: F.relu(x, inplace=True), lambda x: F.leaky_relu(x, 0.1, True),
-                                  lambda x: F.leaky_relu(x, -0.5, True),
-                                  lambda x: F.rrelu(x, 0.1, 0.3, training=False, inplace=True)])
+INPLACE_CALLS = [lambda x: F.relu(x, inplace=True), lambda x: F.leaky_relu(x, 0.1, True),
+                 lambda x: F.leaky_relu(x, -0.5, True), lambda x: F.rrelu(x, 0.1, 0.3, training=False, inplace=True)]
+
+
+@pytest.mark.parametrize("call", INPLACE_CALLS)
 def test_inplace_values_and_grads(call):
     data = np.random.default_rng(0).uniform(-2, 2, (3, 40)).astype(np.float32)
     leaf = minigrad.tensor(data, requires_grad=True)
@@ -224,6 +242,13 @@ def test_inplace_values_and_grads(call):
     (ref_out * ref_out).sum().backward()
     np.testing.assert_array_equal(out.detach().numpy(), ref_out.detach().numpy())
     np.testing.assert_array_equal(leaf.grad.detach().numpy(), ref_leaf.grad.detach().numpy())
+
+
+@pytest.mark.parametrize("call", INPLACE_CALLS + [lambda x: x.sigmoid_(), lambda x: x.tanh_(),
+                                   lambda x: (minigrad.manual_seed(2), F.rrelu(x, 0.1, 0.3, True, True))[1]])
+def test_inplace_second_derivatives(call):
+    """In place on a non-leaf (the input's memory then holds the output) under create_graph."""
+    assert minigrad.autograd.gradgradcheck(lambda x: call(x * 1.5) * x, (_away_from_kinks((2, 3)),))
 
 
 def test_inplace_rrelu_train_and_no_grad():

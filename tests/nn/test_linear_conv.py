@@ -10,7 +10,8 @@ import minigrad.nn as nn
 import minigrad.nn.functional as F
 import reference_gemm as R
 import reference_nn as RN
-from helpers import HAVE_TORCH, check_op, check_raises, needs_torch, torch
+from minigrad.autograd import gradgradcheck
+from helpers import HAVE_TORCH, check_op, check_raises, check_second_order, needs_torch, torch
 
 TF = torch.nn.functional if HAVE_TORCH else None
 
@@ -41,11 +42,24 @@ def test_matmul_transposed_views_match_torch():
              atol=1e-12, rtol=1e-12)
 
 
-@pytest.mark.parametrize("sa,sb", [((3,), (3,)), ((2, 3), (3, 4)), ((2, 1, 3), (2, 3, 2)), ((3,), (2, 3, 2))])
+MATMUL_GRAD_SHAPES = [((3,), (3,)), ((2, 3), (3, 4)), ((2, 1, 3), (2, 3, 2)), ((3,), (2, 3, 2)), ((2, 3), (3,)),
+                      ((2, 2, 3), (3, 2))]
+
+
+@pytest.mark.parametrize("sa,sb", MATMUL_GRAD_SHAPES)
 def test_matmul_gradcheck(sa, sb):
     rng = np.random.default_rng(0)
     a, b = _t(rng.standard_normal(sa), True), _t(rng.standard_normal(sb), True)
     assert minigrad.gradcheck(lambda x, y: x @ y, (a, b))
+
+
+@pytest.mark.parametrize("sa,sb", MATMUL_GRAD_SHAPES)
+def test_matmul_gradgradcheck_and_second_derivatives_match_torch(sa, sb):
+    """matmul is bilinear: its gradients are matmuls, whose derivatives are matmuls again."""
+    rng = np.random.default_rng(0)
+    a, b = _t(rng.standard_normal(sa), True), _t(rng.standard_normal(sb), True)
+    assert gradgradcheck(lambda x, y: x @ y, (a, b))
+    check_second_order([sa, sb], lambda L, x, y: x @ y, rtol=1e-12)
 
 
 def test_matmul_integer_falls_back_to_numpy():
@@ -97,6 +111,8 @@ def test_linear_gradcheck():
     rng = np.random.default_rng(3)
     x, w, b = (_t(rng.standard_normal(s), True) for s in [(2, 3, 4), (5, 4), (5,)])
     assert minigrad.gradcheck(F.linear, (x, w, b))
+    assert gradgradcheck(F.linear, (x, w, b))
+    check_second_order([(2, 3, 4), (5, 4), (5,)], lambda L, x, w, b: L.nn.functional.linear(x, w, b), rtol=1e-12)
 
 
 def test_linear_skips_unneeded_grads():
@@ -193,6 +209,28 @@ def test_conv2d_gradcheck(s, p, d, g):
     assert minigrad.gradcheck(lambda x, w, b: F.conv2d(x, w, b, s, p, d, g), (x, w, b))
 
 
+CONV_GRADGRAD = [  # (N, C, H, W), O, kernel, stride, padding, dilation, groups: tiny, full Jacobians
+    ((1, 2, 4, 3), 2, 2, 1, 0, 1, 1),
+    ((1, 2, 5, 4), 2, (2, 3), 2, 1, 1, 1),          # strided: the last row is never read
+    ((1, 2, 4, 5), 2, 2, (1, 2), (1, 2), (2, 1), 2),
+    ((2, 2, 3, 3), 4, 3, 1, "same", 1, 2),
+    ((1, 3, 4, 4), 3, (3, 2), (3, 1), 1, (1, 2), 3),  # depthwise, stride wider than the kernel
+]
+
+
+@pytest.mark.parametrize("case", CONV_GRADGRAD, ids=lambda c: str(c))
+def test_conv2d_gradgradcheck_and_second_derivatives_match_torch(case):
+    """conv's gradients are a transposed conv of g with w and a correlation of x with g, each
+    differentiable again through the other maps."""
+    xs, O, k, s, p, d, g = case
+    kh, kw = (k, k) if isinstance(k, int) else k
+    shapes = [xs, (O, xs[1] // g, kh, kw), (O,)]
+    rng = np.random.default_rng(5)
+    x, w, b = (_t(rng.standard_normal(sh), True) for sh in shapes)
+    assert gradgradcheck(lambda x, w, b: F.conv2d(x, w, b, s, p, d, g), (x, w, b))
+    check_second_order(shapes, lambda L, x, w, b: L.nn.functional.conv2d(x, w, b, s, p, d, g), rtol=1e-11)
+
+
 @needs_torch
 @pytest.mark.parametrize("mode", ["zeros", "reflect", "replicate", "circular"])
 @pytest.mark.parametrize("padding", [1, (2, 1), "same"])
@@ -214,6 +252,7 @@ def test_conv2d_padding_mode_gradcheck():
         m = nn.Conv2d(1, 2, 3, padding=2, padding_mode=mode, dtype=np.float64)
         x = _t(rng.standard_normal((1, 1, 4, 5)), True)
         assert minigrad.gradcheck(m, (x,))
+        assert gradgradcheck(m, (x,))
 
 
 def test_conv2d_init_and_repr():
@@ -327,3 +366,30 @@ def test_conv2d_retain_graph_survives_other_convs():
     y.backward(g)
     np.testing.assert_array_equal(x.grad.numpy(), first[0])
     np.testing.assert_array_equal(m.weight.grad.numpy(), first[1])
+
+
+# ***** second derivatives through a network *****
+
+@needs_torch
+def test_gradient_penalty_through_a_conv_pool_net_matches_torch():
+    """A gradient penalty (WGAN-GP's ||d loss / d x||²) differentiated to every parameter, through
+    a strided, dilated, grouped conv, an overlapping max pool, a transposed conv, an average pool
+    and a linear layer (h * h is the nonlinearity)."""
+    rng = np.random.default_rng(11)
+    shapes = dict(x=(2, 2, 7, 7), w1=(4, 1, 3, 3), b1=(4,), w2=(4, 1, 3, 3), b2=(2,), w3=(3, 16), b3=(3,))
+    arrays = {k: rng.standard_normal(s) for k, s in shapes.items()}
+
+    def run(lib):
+        F_ = lib.nn.functional
+        p = {k: lib.tensor(a, requires_grad=True) for k, a in arrays.items()}
+        h = F_.conv2d(p["x"], p["w1"], p["b1"], stride=(2, 1), padding=2, dilation=2, groups=2)
+        h = F_.max_pool2d(h * h, 3, stride=2, padding=1)
+        h = F_.conv_transpose2d(h, p["w2"], p["b2"], stride=2, padding=1, output_padding=1, groups=2)
+        h = F_.avg_pool2d(h, 3, stride=2, padding=1, count_include_pad=False)
+        out = F_.linear(h.flatten(1), p["w3"], p["b3"])
+        gx, = lib.autograd.grad((out * out).sum(), p["x"], create_graph=True)
+        (gx * gx).sum().backward()
+        return [gx.detach().numpy()] + [p[k].grad.numpy() for k in shapes]
+
+    for name, m, t in zip(["d loss/dx"] + list(shapes), run(minigrad), run(torch)):
+        np.testing.assert_allclose(m, t, rtol=1e-10, atol=1e-10, err_msg=name)

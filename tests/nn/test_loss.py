@@ -30,21 +30,50 @@ def test_cross_entropy_value_large_logits():
     assert abs(loss.item() - 500.2038) < 1e-3
 
 
-@pytest.mark.parametrize("fn", [
-    lambda x: F.log_softmax(x, 1), lambda x: F.softmax(x, -1), lambda x: F.log_softmax(x, 0),
-])
+SOFTMAX_FNS = [lambda x: F.log_softmax(x, 1), lambda x: F.softmax(x, -1), lambda x: F.log_softmax(x, 0)]
+
+
+@pytest.mark.parametrize("fn", SOFTMAX_FNS)
 def test_softmax_gradcheck(fn):
     x = minigrad.tensor(np.random.default_rng(0).standard_normal((3, 4)), requires_grad=True)
     assert minigrad.gradcheck(fn, [x])
 
 
-@pytest.mark.parametrize("kw", [{}, {"reduction": "sum"}, {"reduction": "none"}, {"label_smoothing": 0.2},
-                                {"ignore_index": 1}, {"weight": np.array([0.2, 1.0, 2.0, 0.5])},
-                                {"weight": np.array([0.2, 1.0, 2.0, 0.5]), "label_smoothing": 0.1, "ignore_index": 0}])
+@pytest.mark.parametrize("fn", SOFTMAX_FNS)
+def test_softmax_gradgradcheck(fn):
+    x = minigrad.tensor(np.random.default_rng(0).standard_normal((2, 3)), requires_grad=True)
+    assert minigrad.autograd.gradgradcheck(fn, [x])
+
+
+def test_softmax_of_a_scalar_gradgradcheck():
+    scalar = minigrad.tensor(0.7, dtype=minigrad.float64, requires_grad=True)
+    assert minigrad.autograd.gradgradcheck(lambda x: F.softmax(x, 0) * F.log_softmax(x * x, -1), [scalar])
+
+
+CE_KWARGS = [{}, {"reduction": "sum"}, {"reduction": "none"}, {"label_smoothing": 0.2}, {"ignore_index": 1},
+             {"weight": np.array([0.2, 1.0, 2.0, 0.5])},
+             {"weight": np.array([0.2, 1.0, 2.0, 0.5]), "label_smoothing": 0.1, "ignore_index": 0}]
+
+
+@pytest.mark.parametrize("kw", CE_KWARGS)
 def test_cross_entropy_gradcheck(kw):
     x = minigrad.tensor(np.random.default_rng(1).standard_normal((5, 4)), requires_grad=True)
     t = minigrad.tensor([0, 1, 3, 1, 2])
     assert minigrad.gradcheck(lambda x: F.cross_entropy(x, t, **kw), [x])
+
+
+@pytest.mark.parametrize("kw", CE_KWARGS)
+def test_cross_entropy_gradgradcheck(kw):
+    x = minigrad.tensor(np.random.default_rng(1).standard_normal((3, 4)), requires_grad=True)
+    t = minigrad.tensor([0, 1, 3])
+    assert minigrad.autograd.gradgradcheck(lambda x: F.cross_entropy(x, t, **kw), [x])
+
+
+def test_cross_entropy_probability_targets_gradgradcheck():
+    rng = np.random.default_rng(2)
+    x = minigrad.tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    probs = minigrad.tensor(rng.dirichlet(np.ones(3), size=2))
+    assert minigrad.autograd.gradgradcheck(lambda x: F.cross_entropy(x, probs, label_smoothing=0.1), [x])
 
 
 @needs_torch

@@ -44,13 +44,22 @@ def test_forward_numpy_reference(name, kwargs, ref, dtype):
     np.testing.assert_allclose(got.numpy(), ref(X).astype(dtype), rtol=tol, atol=tol)
 
 
-@pytest.mark.parametrize("name,kwargs,ref", CASES, ids=IDS)
-def test_gradcheck(name, kwargs, ref):
-    # away from the kinks (0, ±1, 6, thresholds) where finite differences straddle two branches
+def _away_from_kinks(n):
+    """n values in [-4, 8] away from the kinks (0, ±1, 6, thresholds), where finite
+    differences would straddle two branches."""
     x = np.random.default_rng(0).uniform(-4, 8, 40)
     x = x[np.min(np.abs(x[:, None] - np.array([0, -1, 1, -0.5, 2, 6, 1.5])[None]), axis=1) > 1e-3]
-    t = minigrad.tensor(x, requires_grad=True)
-    assert minigrad.gradcheck(lambda a: getattr(F, name)(a, **kwargs), (t,))
+    return minigrad.tensor(x[:n], requires_grad=True)
+
+
+@pytest.mark.parametrize("name,kwargs,ref", CASES, ids=IDS)
+def test_gradcheck(name, kwargs, ref):
+    assert minigrad.gradcheck(lambda a: getattr(F, name)(a, **kwargs), (_away_from_kinks(40),))
+
+
+@pytest.mark.parametrize("name,kwargs,ref", CASES, ids=IDS)
+def test_gradgradcheck(name, kwargs, ref):
+    assert minigrad.autograd.gradgradcheck(lambda a: getattr(F, name)(a, **kwargs), (_away_from_kinks(8),))
 
 
 @needs_torch
@@ -111,6 +120,12 @@ def test_repr(expr, want):
     assert repr(eval("nn." + expr)) == want
     if torch is not None:
         assert repr(eval("torch.nn." + expr)) == want
+
+
+@pytest.mark.parametrize("name", ["elu", "silu", "hardtanh", "relu6"])
+def test_inplace_second_derivatives(name):
+    assert minigrad.autograd.gradgradcheck(lambda a: getattr(F, name)(a * 1.0, inplace=True) * a,
+                                           (_away_from_kinks(6),))
 
 
 @pytest.mark.parametrize("name", ["elu", "silu", "hardtanh", "relu6"])

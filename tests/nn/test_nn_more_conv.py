@@ -6,7 +6,8 @@ import pytest
 import minigrad
 import minigrad.nn as nn
 import minigrad.nn.functional as F
-from helpers import check_op, needs_torch, torch
+from minigrad.autograd import gradgradcheck
+from helpers import check_op, check_second_order, needs_torch, torch
 
 RNG = np.random.default_rng(0)
 
@@ -45,6 +46,13 @@ def test_conv1d_numpy_reference_and_gradcheck(xs, ws, s, p, d, g):
     np.testing.assert_allclose(got, _np_conv1d(x, w, b, s, p, d, g), rtol=1e-12, atol=1e-12)
     ts = [minigrad.tensor(a, requires_grad=True) for a in (x, w, b)]
     assert minigrad.gradcheck(lambda x, w, b: F.conv1d(x, w, b, s, p, d, g), ts)
+
+
+@pytest.mark.parametrize("xs,ws,s,p,d,g", [((1, 2, 7), (2, 1, 3), 2, 1, 2, 2), ((2, 5), (2, 2, 3), 1, "same", 1, 1)])
+def test_conv1d_gradgradcheck_and_second_derivatives_match_torch(xs, ws, s, p, d, g):
+    ts = [minigrad.tensor(RNG.normal(size=sh), requires_grad=True) for sh in (xs, ws, ws[:1])]
+    assert gradgradcheck(lambda x, w, b: F.conv1d(x, w, b, s, p, d, g), ts)
+    check_second_order([xs, ws, ws[:1]], lambda L, x, w, b: L.nn.functional.conv1d(x, w, b, s, p, d, g), rtol=1e-11)
 
 
 @needs_torch
@@ -91,6 +99,24 @@ def test_conv_transpose2d_numpy_reference_and_gradcheck(xs, ws, s, p, op, g, d):
     np.testing.assert_allclose(got, _np_conv_transpose2d(x, w, b, s, p, op, g, d), rtol=1e-12, atol=1e-12)
     ts = [minigrad.tensor(a, requires_grad=True) for a in (x, w, b)]
     assert minigrad.gradcheck(lambda x, w, b: F.conv_transpose2d(x, w, b, s, p, op, g, d), ts)
+
+
+CONVT_GRADGRAD = [  # tiny: gradgradcheck builds full Jacobians
+    ((1, 2, 2, 3), (2, 2, 2, 2), (2, 1), (1, 0), (1, 0), 2, (1, 2)),
+    ((1, 2, 2, 2), (2, 1, 2, 3), 3, 0, 2, 1, 1),      # output_padding past the padding: rows only the bias reaches
+    ((1, 1, 3, 2), (1, 2, 2, 2), 1, 0, (2, 0), 1, 3),  # output_padding below the dilation
+    ((2, 3, 3), (2, 1, 3, 3), 2, 1, 1, 1, 1),          # unbatched
+]
+
+
+@pytest.mark.parametrize("xs,ws,s,p,op,g,d", CONVT_GRADGRAD)
+def test_conv_transpose2d_gradgradcheck_and_second_derivatives_match_torch(xs, ws, s, p, op, g, d):
+    """A transposed conv is conv's input gradient: its gradients are a conv and a weight gradient."""
+    shapes = [xs, ws, (ws[1] * g,)]
+    ts = [minigrad.tensor(RNG.normal(size=sh), requires_grad=True) for sh in shapes]
+    assert gradgradcheck(lambda x, w, b: F.conv_transpose2d(x, w, b, s, p, op, g, d), ts)
+    check_second_order(shapes, lambda L, x, w, b: L.nn.functional.conv_transpose2d(x, w, b, s, p, op, g, d),
+                       rtol=1e-11)
 
 
 @needs_torch

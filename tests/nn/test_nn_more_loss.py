@@ -74,6 +74,56 @@ def test_gradcheck(name, kwargs, arrays, ref):
         assert minigrad.gradcheck(lambda a, b: getattr(F, name)(a, b, reduction="sum", **kwargs), (x, y))
 
 
+@pytest.mark.parametrize("reduction", ["none", "mean"])
+@pytest.mark.parametrize("name,kwargs,arrays,ref", CASES, ids=IDS)
+def test_gradgradcheck(name, kwargs, arrays, ref, reduction):
+    x, y = (minigrad.tensor(a[:2, :3], requires_grad=True) for a in arrays)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert minigrad.autograd.gradgradcheck(
+            lambda a, b: getattr(F, name)(a, b, reduction=reduction, **kwargs), (x, y))
+
+
+@pytest.mark.parametrize("pos_weight", [np.array([0.5, 2.0, 3.0]), np.array(3.0)])
+def test_bce_with_logits_pos_weight_gradgradcheck(pos_weight):
+    x, y = (minigrad.tensor(a[:2, :3], requires_grad=True) for a in (X, Q))
+    pw = minigrad.tensor(pos_weight)
+    assert minigrad.autograd.gradgradcheck(
+        lambda a, b: F.binary_cross_entropy_with_logits(a, b, pos_weight=pw, reduction="sum"), (x, y))
+
+
+@pytest.mark.parametrize("name", ["l1_loss", "smooth_l1_loss", "huber_loss"])
+def test_gradgradcheck_broadcast(name):
+    x = minigrad.tensor(X[:1, :3], requires_grad=True)
+    y = minigrad.tensor(Y[:2, :3], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert minigrad.autograd.gradgradcheck(lambda a, b: getattr(F, name)(a, b, reduction="sum"), (x, y))
+
+
+def test_binary_cross_entropy_second_derivative_at_the_clamp():
+    # x (1 - x) below 1e-12: the clamped denominator is a constant there, as in the array backward
+    x = minigrad.tensor([1e-13, 0.5], requires_grad=True)
+    g, = minigrad.autograd.grad(F.binary_cross_entropy(x, minigrad.tensor([0.0, 1.0]), reduction="sum"), x,
+                                create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), [1e-13 / 1e-12, -2.0])
+    h, = minigrad.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), [1 / 1e-12, 4.0])
+
+
+def test_kl_div_second_derivatives_at_a_zero_target():
+    """d/dy = log y + 1 - x, taken as 1 - x at y = 0 (y log y is 0 there): its own derivative in
+    y is then 0 there, and stays 1/y elsewhere."""
+    xv, yv = np.array([-1.2, -0.4, -2.0]), np.array([0.0, 0.3, 0.7])
+    x, y = minigrad.tensor(xv, requires_grad=True), minigrad.tensor(yv, requires_grad=True)
+    gx, gy = minigrad.autograd.grad(F.kl_div(x, y, reduction="sum"), (x, y), create_graph=True)
+    np.testing.assert_allclose(gy.detach().numpy(), [1 - xv[0], np.log(0.3) + 1 - xv[1], np.log(0.7) + 1 - xv[2]])
+    np.testing.assert_allclose(gx.detach().numpy(), -yv)
+    hy, hx = minigrad.autograd.grad(gy.sum(), (y, x))
+    np.testing.assert_allclose(hy.numpy(), [0.0, 1 / 0.3, 1 / 0.7])
+    np.testing.assert_allclose(hx.numpy(), [-1.0, -1.0, -1.0])
+
+
 @needs_torch
 @pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
 @pytest.mark.parametrize("name,kwargs,arrays,ref", CASES, ids=IDS)

@@ -8,7 +8,7 @@ import pytest
 import minigrad
 import minigrad.nn as nn
 import minigrad.nn.functional as F
-from helpers import needs_torch, torch
+from helpers import check_second_order, needs_torch, torch
 
 RNG = np.random.default_rng(0)
 
@@ -82,6 +82,8 @@ def test_batchnorm1d_numpy_reference_and_errors():
     w = minigrad.tensor(RNG.uniform(0.5, 2, 2), requires_grad=True)
     b = minigrad.tensor(RNG.normal(size=2), requires_grad=True)
     assert minigrad.gradcheck(lambda x, w, b: F.batch_norm(x, None, None, w, b, True), (x64, w, b))
+    small = minigrad.tensor(RNG.normal(size=(3, 2)), requires_grad=True)
+    assert minigrad.autograd.gradgradcheck(lambda x, w, b: F.batch_norm(x, None, None, w, b, True), (small, w, b))
 
 
 # ***** LayerNorm *****
@@ -118,6 +120,16 @@ def test_layernorm_numpy_reference_and_gradcheck(shape, ns, kwargs, dtype):
     w = minigrad.tensor(RNG.uniform(0.5, 2, nshape), requires_grad=True)
     b = minigrad.tensor(RNG.normal(size=nshape), requires_grad=True)
     assert minigrad.gradcheck(lambda x, w, b: F.layer_norm(x, nshape, w, b), (xt, w, b))
+
+
+@pytest.mark.parametrize("shape,k", [((2, 3), 1), ((3,), 1), ((1, 2, 2), 2)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_layernorm_gradgradcheck(shape, k, affine):
+    x = minigrad.tensor(RNG.normal(size=shape), requires_grad=True)
+    nshape = shape[len(shape) - k:]
+    params = [minigrad.tensor(RNG.uniform(0.5, 2, nshape), requires_grad=True),
+              minigrad.tensor(RNG.normal(size=nshape), requires_grad=True)] if affine else []
+    assert minigrad.autograd.gradgradcheck(lambda x, *wb: F.layer_norm(x, nshape, *wb), (x, *params))
 
 
 def test_layernorm_errors():
@@ -158,6 +170,23 @@ def test_embedding_numpy_reference():
     w = minigrad.tensor(RNG.normal(size=(6, 3)), requires_grad=True)
     assert minigrad.gradcheck(lambda w: F.embedding(minigrad.tensor(idx), w), (w,))
     assert F.embedding(minigrad.tensor(idx.astype(np.int32)), w).shape == (2, 3, 3)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"padding_idx": 2}, {"padding_idx": -1, "scale_grad_by_freq": True}])
+def test_embedding_second_derivatives(kwargs):
+    """The backward adds rows at the indices (the padding row zeroed): an op whose derivative is
+    the lookup again, as torch's (which does not divide by the frequencies: with
+    scale_grad_by_freq the gradient is no derivative, so finite differences cannot check it)."""
+    idx = np.array([[0, 2, 2], [3, 1, 0]])
+
+    def emb(L, w):
+        return L.nn.functional.embedding(L.tensor(idx), w, **kwargs)
+    if "scale_grad_by_freq" not in kwargs:
+        w = minigrad.tensor(RNG.normal(size=(4, 2)), requires_grad=True)
+        assert minigrad.autograd.gradgradcheck(lambda w: emb(minigrad, w), (w,))
+        assert minigrad.autograd.gradgradcheck(lambda w: emb(minigrad, w) * emb(minigrad, w), (w,))
+    check_second_order([(4, 2)], emb, rtol=1e-12)
+    check_second_order([(4, 2)], lambda L, w: emb(L, w) * w.sum(), rtol=1e-12)
 
 
 def test_embedding_errors_and_from_pretrained():

@@ -6,7 +6,8 @@ import pytest
 import minigrad
 import minigrad.nn as nn
 import minigrad.nn.functional as F
-from helpers import check_op, needs_torch, torch
+from minigrad.autograd import gradgradcheck
+from helpers import check_op, check_second_order, needs_torch, torch
 
 RNG = np.random.default_rng(0)
 NP_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
@@ -52,6 +53,18 @@ def test_pad_numpy_reference(shape, pad, mode, dtype):
 def test_pad_gradcheck(shape, pad, mode):
     x = minigrad.tensor(RNG.normal(size=shape), requires_grad=True)
     assert minigrad.gradcheck(lambda a: F.pad(a, pad, mode=mode), (x,))
+
+
+@pytest.mark.parametrize("shape,pad,mode", [c for c in PAD_CASES if np.prod(c[0]) <= 60])   # tiny: full Jacobians
+def test_pad_gradgradcheck(shape, pad, mode):
+    """A pad's backward (a crop, or a scatter through the index maps) has the pad as derivative."""
+    x = minigrad.tensor(RNG.normal(size=shape), requires_grad=True)
+    assert gradgradcheck(lambda a: F.pad(a, pad, mode=mode), (x,))
+
+
+@pytest.mark.parametrize("shape,pad,mode", PAD_CASES[1::3])
+def test_pad_second_derivatives_match_torch(shape, pad, mode):
+    check_second_order([shape], lambda L, a: L.nn.functional.pad(a * a, pad, mode=mode), rtol=1e-12)
 
 
 @needs_torch
@@ -128,6 +141,8 @@ def test_interpolate_gradcheck():
     x = minigrad.tensor(RNG.normal(size=(1, 2, 3, 4)), requires_grad=True)
     assert minigrad.gradcheck(lambda a: F.interpolate(a, scale_factor=2), (x,))
     assert minigrad.gradcheck(lambda a: F.interpolate(a, size=(2, 3)), (x,))
+    assert gradgradcheck(lambda a: F.interpolate(a, scale_factor=2), (x,))
+    assert gradgradcheck(lambda a: F.interpolate(a, size=(2, 3)), (x,))
 
 
 INTERP_ERRORS = [

@@ -8,7 +8,8 @@ import pytest
 import minigrad
 import minigrad.nn as nn
 import minigrad.nn.functional as F
-from helpers import check_op, needs_torch, torch
+from minigrad.autograd import gradgradcheck
+from helpers import check_op, check_second_order, needs_torch, torch
 
 RNG = np.random.default_rng(0)
 ADAPTIVE = [((2, 3, 7, 7), 3), ((1, 2, 5, 8), (2, 3)), ((3, 6, 4), (4, None)), ((1, 1, 4, 4), 1),
@@ -43,6 +44,17 @@ def test_adaptive_gradcheck(shape, out):
     x = minigrad.tensor(RNG.normal(size=shape), requires_grad=True)
     assert minigrad.gradcheck(lambda a: F.adaptive_avg_pool2d(a, out), (x,))
     assert minigrad.gradcheck(lambda a: F.adaptive_max_pool2d(a, out), (x,))
+
+
+@pytest.mark.parametrize("shape,out", [((1, 2, 5, 5), (3, 2)), ((2, 3, 4), (4, None)), ((1, 1, 2, 3), (3, 4))])
+def test_adaptive_gradgradcheck_and_second_derivatives_match_torch(shape, out):
+    """Overlapping windows (5 -> 3, 3 -> 4): the scatter adds where one element is picked twice."""
+    x = minigrad.tensor(RNG.permutation(math.prod(shape)).reshape(shape) / 5.0, requires_grad=True)
+    assert gradgradcheck(lambda a: F.adaptive_avg_pool2d(a, out), (x,))
+    assert gradgradcheck(lambda a: F.adaptive_max_pool2d(a, out), (x,))
+    for name in ("adaptive_avg_pool2d", "adaptive_max_pool2d"):
+        check_second_order([], lambda L, a: getattr(L.nn.functional, name)(a * a, out), vals=[x.detach().numpy()],
+                           rtol=1e-12)
 
 
 @needs_torch
@@ -134,6 +146,8 @@ def test_pool1d_gradcheck():
     x = minigrad.tensor(RNG.normal(size=(2, 2, 9)), requires_grad=True)
     assert minigrad.gradcheck(lambda a: F.avg_pool1d(a, 3, 2, 1), (x,))
     assert minigrad.gradcheck(lambda a: F.max_pool1d(a, 3, 2, 1), (x,))
+    assert gradgradcheck(lambda a: F.avg_pool1d(a, 3, 2, 1), (x,))
+    assert gradgradcheck(lambda a: F.max_pool1d(a, 3, 2, 1), (x,))
 
 
 @pytest.mark.parametrize("expr,want", [

@@ -1,6 +1,7 @@
 """MaxPool2d / AvgPool2d / MaxUnpool2d: parity with torch 2.13 for SPEC §9 rows 1-50 (values,
 indices, input grads under a non-uniform cotangent, shapes, errors with torch's type and
-message), float64 gradcheck, reprs, non-contiguous input, and the deliberate differences."""
+message), float64 gradcheck and gradgradcheck, second derivatives vs torch, reprs, non-contiguous
+input, and the deliberate differences."""
 import re
 
 import numpy as np
@@ -10,7 +11,8 @@ import minigrad
 import minigrad.nn as mnn
 import minigrad.nn.functional as MF
 import reference_nn as RN
-from helpers import HAVE_TORCH, check_op, needs_torch, torch
+from minigrad.autograd import gradgradcheck
+from helpers import HAVE_TORCH, check_op, check_second_order, needs_torch, torch
 
 if HAVE_TORCH:
     import torch.nn as tnn
@@ -293,21 +295,36 @@ def test_unpool_bad_index_writes_nothing_and_reports_first():
         MF.max_unpool2d(x, minigrad.tensor(idx), 2)
 
 
-# ***** gradcheck (float64, tiny shapes: gradcheck builds full Jacobians) *****
-@pytest.mark.parametrize("fn", [
-    lambda x: MF.max_pool2d(x, 3, 2, 1, ceil_mode=True),
-    lambda x: MF.max_pool2d(x, 3, 1, 1, 2),
-    lambda x: MF.max_pool2d(x, 2, ceil_mode=True),
-    lambda x: MF.avg_pool2d(x, 3, 2, 1, ceil_mode=True),
-    lambda x: MF.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False),
-    lambda x: MF.avg_pool2d(x, 2, 1, 1, divisor_override=3),
-    lambda x: MF.max_unpool2d(*MF.max_pool2d(x, 2, return_indices=True), 2, output_size=(5, 5)),
-], ids=["max-k3s2p1-ceil", "max-k3s1p1d2", "max-k2-ceil", "avg-k3s2p1-ceil", "avg-cip-false", "avg-dov",
-        "unpool"])
-def test_gradcheck(fn):
-    # distinct values keep max pooling away from ties, where finite differences are meaningless
-    x = np.random.default_rng(0).permutation(2 * 5 * 5).reshape(1, 2, 5, 5) / 7.0
-    assert minigrad.gradcheck(fn, (minigrad.tensor(x, requires_grad=True),))
+# ***** gradcheck, gradgradcheck (float64, tiny shapes: they build full Jacobians) *****
+GRAD_CASES = [  # id, fn(F, x): the same call for minigrad and torch
+    ("max-k3s2p1-ceil", lambda F, x: F.max_pool2d(x, 3, 2, 1, ceil_mode=True)),
+    ("max-k3s1p1d2", lambda F, x: F.max_pool2d(x, 3, 1, 1, 2)),
+    ("max-k2-ceil", lambda F, x: F.max_pool2d(x, 2, ceil_mode=True)),
+    ("avg-k3s2p1-ceil", lambda F, x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True)),
+    ("avg-cip-false", lambda F, x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False)),
+    ("avg-dov", lambda F, x: F.avg_pool2d(x, 2, 1, 1, divisor_override=3)),
+    ("unpool", lambda F, x: F.max_unpool2d(*F.max_pool2d(x, 2, return_indices=True), 2, output_size=(5, 5))),
+]
+# distinct values keep max pooling away from ties, where finite differences are meaningless
+DISTINCT = np.random.default_rng(0).permutation(2 * 5 * 5).reshape(1, 2, 5, 5) / 7.0
+
+
+@pytest.mark.parametrize("name,fn", GRAD_CASES, ids=[c[0] for c in GRAD_CASES])
+def test_gradcheck(name, fn):
+    assert minigrad.gradcheck(lambda x: fn(MF, x), (minigrad.tensor(DISTINCT, requires_grad=True),))
+
+
+@pytest.mark.parametrize("name,fn", GRAD_CASES, ids=[c[0] for c in GRAD_CASES])
+def test_gradgradcheck(name, fn):
+    """The backward is linear in the output gradient (a scatter, an average's adjoint, a gather):
+    its derivative is the gather, average pooling, the scatter."""
+    assert gradgradcheck(lambda x: fn(MF, x), (minigrad.tensor(DISTINCT, requires_grad=True),))
+
+
+@pytest.mark.parametrize("name,fn", GRAD_CASES, ids=[c[0] for c in GRAD_CASES])
+def test_second_derivatives_match_torch(name, fn):
+    # x * x: the pooled gradient then depends on x as well as on the output gradient
+    check_second_order([], lambda L, x: fn(L.nn.functional, x * x), vals=[DISTINCT], rtol=1e-12)
 
 
 def test_gradcheck_unpool_explicit_indices():
@@ -315,6 +332,18 @@ def test_gradcheck_unpool_explicit_indices():
     idx = minigrad.tensor(np.array([[[[0, 3], [9, 14]], [[5, 6], [1, 2]]]]))
     x = minigrad.tensor(np.random.default_rng(1).standard_normal((1, 2, 2, 2)), requires_grad=True)
     assert minigrad.gradcheck(lambda t: MF.max_unpool2d(t, idx, 2), (x,))
+    assert gradgradcheck(lambda t: MF.max_unpool2d(t, idx, 2), (x,))
+
+
+def test_double_backward_of_a_window_with_no_in_bounds_tap_is_zero():
+    """Its index names no element (#114216): the backward drops it, and so does its derivative
+    (the gather at the indices) rather than reading outside the plane."""
+    x = minigrad.tensor(ar(1, 1, 2, 2), requires_grad=True)
+    v = minigrad.tensor(np.ones((1, 1, 1, 1)), requires_grad=True)
+    g, = minigrad.autograd.grad(MF.max_pool2d(x, 2, 1, 1, 3), x, v, create_graph=True)
+    np.testing.assert_array_equal(g.detach().numpy(), np.zeros((1, 1, 2, 2)))
+    gv, = minigrad.autograd.grad((g * minigrad.tensor(ar(1, 1, 2, 2) + 1)).sum(), v)
+    np.testing.assert_array_equal(gv.numpy(), np.zeros((1, 1, 1, 1)))
 
 
 # ***** layout, dtypes, threads *****

@@ -93,6 +93,26 @@ def test_batchnorm_gradcheck_training():
     assert m.weight.shape == (2,)
 
 
+@pytest.mark.parametrize("training", [True, False])
+def test_batchnorm_gradgradcheck(training):
+    w = minigrad.tensor(np.array([0.7, 1.3]), requires_grad=True)
+    b = minigrad.tensor(np.array([0.1, -0.2]), requires_grad=True)
+    x = minigrad.tensor(np.random.default_rng(0).standard_normal((3, 2, 1, 1)), requires_grad=True)
+    rm, rv = minigrad.tensor([0.3, -0.1], dtype=np.float64), minigrad.tensor([0.8, 1.7], dtype=np.float64)
+    assert minigrad.autograd.gradgradcheck(lambda x, w, b: F.batch_norm(x, rm, rv, w, b, training=training),
+                                           [x, w, b])
+    assert minigrad.autograd.gradgradcheck(lambda x: F.batch_norm(x, rm, rv, training=training), [x])
+
+
+def test_dropout_gradgradcheck():
+    x = minigrad.tensor(np.random.default_rng(0).standard_normal((2, 3)), requires_grad=True)
+
+    def fn(x):
+        minigrad.manual_seed(4)          # the same mask on every call
+        return F.dropout(x * x, 0.4) + F.dropout2d(x.reshape(1, 2, 3, 1), 0.5).reshape(2, 3) * x
+    assert minigrad.autograd.gradgradcheck(fn, [x])
+
+
 def test_batchnorm_errors():
     bn = nn.BatchNorm2d(3)
     with pytest.raises(ValueError, match=r"expected 4D input \(got 3D input\)"):

@@ -1,10 +1,12 @@
-"""Every differentiable Tensor op: values vs NumPy, float64 gradcheck, torch parity (when installed)."""
+"""Every differentiable Tensor op: values vs NumPy, float64 gradcheck and gradgradcheck, torch
+parity of values, gradients and second derivatives (when installed)."""
 import numpy as np
 import pytest
 
 import minigrad
 from minigrad import gradcheck
-from tests.helpers import check_op, needs_torch, torch
+from minigrad.autograd import gradgradcheck
+from tests.helpers import check_op, check_second_order, needs_torch, torch
 
 
 def leaf(*shape, low=-2.0, high=2.0, seed=0):
@@ -71,6 +73,14 @@ def test_gradcheck(name, shapes, fn, positive):
     assert gradcheck(fn, inputs)
 
 
+@pytest.mark.parametrize("name,shapes,fn,positive", UNARY_BINARY, ids=[c[0] for c in UNARY_BINARY])
+def test_gradgradcheck(name, shapes, fn, positive):
+    """Second derivatives through create_graph=True, by finite differences of the first."""
+    low, high = (0.5, 2.0) if positive else (-2.0, 2.0)
+    inputs = [leaf(*s, low=low, high=high, seed=i) for i, s in enumerate(shapes)]
+    assert gradgradcheck(fn, inputs)
+
+
 class _NP(np.ndarray):
     """An ndarray that answers the Tensor methods the cases above call, each as its NumPy
     definition: the cases' forward values then need no torch."""
@@ -126,6 +136,12 @@ def test_torch_parity(name, shapes, fn, positive):
     check_op(shapes, fn, low=low, high=high, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("name,shapes,fn,positive", UNARY_BINARY, ids=[c[0] for c in UNARY_BINARY])
+def test_second_derivatives_match_torch(name, shapes, fn, positive):
+    low, high = (0.5, 2.0) if positive else (-2.0, 2.0)
+    check_second_order(shapes, lambda L, *xs: fn(*xs), low=low, high=high, rtol=1e-10)
+
+
 def test_advanced_indexing_scatter_adds_repeats():
     x = minigrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
     idx = minigrad.tensor([0, 2, 0, 0])
@@ -135,15 +151,20 @@ def test_advanced_indexing_scatter_adds_repeats():
     assert x.grad.tolist() == [8.0, 0.0, 2.0]
     assert gradcheck(lambda t: t[[0, 2, 2], 1:], [leaf(3, 4)])
     assert gradcheck(lambda t: t[np.array([True, False, True])], [leaf(3, 2)])
+    # its backward adds into zeros at the index (IndexPut), whose derivative is the indexing again
+    assert gradgradcheck(lambda t: t[[0, 2, 2], 1:], [leaf(3, 4)])
+    assert gradgradcheck(lambda t: t[np.array([True, False, True])] * t[[0, 0]], [leaf(3, 2)])
 
 
 def test_cat_and_stack():
     a, b = leaf(2, 3), leaf(1, 3, seed=1)
     assert minigrad.cat([a, b]).shape == (3, 3)
     assert gradcheck(lambda x, y: minigrad.cat([x, y], dim=0), [a, b])
+    assert gradgradcheck(lambda x, y: minigrad.cat([x, y], dim=0), [a, b])
     c, d = leaf(2, 3, seed=2), leaf(2, 3, seed=3)
     assert minigrad.stack([c, d], dim=1).shape == (2, 2, 3)
     assert gradcheck(lambda x, y: minigrad.stack([x, y], dim=-1), [c, d])
+    assert gradgradcheck(lambda x, y: minigrad.stack([x, y], dim=-1), [c, d])
     with pytest.raises(RuntimeError, match="Sizes of tensors must match except in dimension 0"):
         minigrad.cat([minigrad.ones(2, 3), minigrad.ones(2, 4)])
     with pytest.raises(RuntimeError, match="stack expects each tensor to be equal size"):

@@ -1,7 +1,8 @@
 """register_full_backward_hook / register_full_backward_pre_hook, as torch's BackwardHook does
 it: the module's tensor inputs and outputs pass through an identity node each. In backward the
 outputs' node sees grad_output first (the pre-hooks may replace it); the inputs' node then sees
-grad_input, calls hook(module, grad_input, grad_output), and passes on what the hook returns."""
+grad_input, calls hook(module, grad_input, grad_output), and passes on what the hook returns.
+The hooks see Tensors: recorded ones under create_graph, so what they return is differentiated too."""
 import warnings
 
 from ...autograd.function import ArrayFunction
@@ -18,7 +19,11 @@ class _BackwardHookIdentity(ArrayFunction):
 
     @staticmethod
     def backward(ctx, *grads):
-        return ctx.on_grads(ctx.needs_input_grad, grads)
+        return _unwrap(ctx.on_grads(_wrap(grads, ctx.needs_input_grad)))
+
+    @staticmethod
+    def differentiable_backward(ctx, *grads):
+        return ctx.on_grads(tuple(g if n else None for g, n in zip(grads, ctx.needs_input_grad)))
 
 
 def _wrap(arrays, needs):
@@ -77,8 +82,7 @@ class BackwardHook:
             return result
         return new[0] if single else new
 
-    def _on_grad_outputs(self, needs, grads):
-        grad_outputs = _wrap(grads, needs)
+    def _on_grad_outputs(self, grad_outputs):
         for hook in self.pre_hooks.values():
             grad_outputs = _replaced(hook(self.module, grad_outputs), grad_outputs, "pre hook", "grad_output")
         self.grad_outputs = grad_outputs
@@ -93,14 +97,19 @@ class BackwardHook:
                 if res is not None and not all(r is None for r in res):
                     raise RuntimeError("Backward hook for Modules where no input requires gradient should "
                                        "always return None or None for all gradients.")
-        return _unwrap(grad_outputs)
+        return grad_outputs
 
-    def _on_grad_inputs(self, needs, grads):
+    def _on_grad_inputs(self, grads):
+        if self.grad_outputs is None:
+            # As torch: the gradient reached the inputs without passing through the outputs
+            # (double backward), so the hooks, which were already called, are not called again.
+            return grads
         grad_inputs = [None] * self.n_inputs
-        for i, g in zip(self.input_positions, _wrap(grads, needs)):
+        for i, g in zip(self.input_positions, grads):
             grad_inputs[i] = g
         grad_inputs = tuple(grad_inputs)
         for hook in self.hooks.values():
             grad_inputs = _replaced(hook(self.module, grad_inputs, self.grad_outputs), grad_inputs, "hook",
                                     "grad_input")
-        return _unwrap(grad_inputs[i] for i in self.input_positions)
+        self.grad_outputs = None
+        return tuple(grad_inputs[i] for i in self.input_positions)
