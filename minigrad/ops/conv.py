@@ -64,6 +64,12 @@ def conv_out_size(L, k, s, p_lo, p_hi, d):
     return (L + p_lo + p_hi - d * (k - 1) - 1) // s + 1
 
 
+def _differentiable_backward(ctx, gout):
+    """Both convolutions' create_graph backward: two more convolutions (ops.conv_grad)."""
+    from .conv_grad import conv2d_grads    # conv_grad builds on this module
+    return conv2d_grads(ctx, gout)
+
+
 class Conv2dIm2col(ArrayFunction):
     """The im2col + GEMM convolution (the reference for Conv2d): forward(x, weight, bias_or_None,
     stride=(sh, sw), padding=(top, bottom, left, right), dilation=(dh, dw), groups=g) on
@@ -127,10 +133,7 @@ class Conv2dIm2col(ArrayFunction):
             _scratch.give(gT.reshape(g, Og, N, P))
         return gx, gw, gb
 
-    @staticmethod
-    def differentiable_backward(ctx, gout):
-        from .conv_grad import conv2d_grads    # two more convolutions (conv_grad builds on this module)
-        return conv2d_grads(ctx, gout)
+    differentiable_backward = staticmethod(_differentiable_backward)
 
 
 def padded_input(x, OH, OW, kernel, stride, top_left, dilation, nt):
@@ -184,6 +187,8 @@ class Conv2d(ArrayFunction):
             gx = np.empty((N, C, H, W), dtype=gout.dtype)
             _cgemm.conv_backward_input(gout, w, gx, pt, pl, sh, sw, dh, dw, g, nt)
         return gx, gw, gb
+
+    differentiable_backward = staticmethod(_differentiable_backward)
 
 
 def _pad_index(n, lo, hi, mode):
