@@ -87,8 +87,9 @@ extensions = [
                        ("MINIGRAD_OPENMP", "1" if HAVE_OPENMP else "0")],
         extra_compile_args=compile_args,
         extra_link_args=link_args,
-        # headers and .pxd files are shared: a change to any of them rebuilds every module
-        depends=sorted(glob.glob(os.path.join("_ext", "*.h")) + glob.glob(os.path.join("_ext", "*.pxd"))),
+        # headers, .pxd and .pxi files are shared: a change to any of them rebuilds every module
+        depends=sorted(glob.glob(os.path.join("_ext", "*.h")) + glob.glob(os.path.join("_ext", "*.pxd"))
+                       + glob.glob(os.path.join("_ext", "*.pxi"))),
     )
     for src in sources
     if not only or os.path.splitext(os.path.basename(src))[0] in only

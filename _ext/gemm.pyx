@@ -6,10 +6,14 @@ op(A) and op(B) are any strided views: a transposed operand is just a view with 
 (A.T, np.swapaxes(B, -1, -2)), so NN, NT and TN all run without a copy. C needs unit stride in
 its last dimension. Operands are 2-D (M, K) @ (K, N) -> (M, N), 3-D (batch, M, K) or 4-D
 (batch1, batch2, M, K); a batch dimension of size 1 in A or B broadcasts against C's.
+
+The implicit-GEMM convolution (conv_* below, from conv.pxi) lives in this module because it runs on
+these micro-kernels: one ISA choice (set_isa) serves both.
 """
 import numpy as np
 
 cimport numpy as cnp
+from _fused cimport real_t
 from _openmp cimport minigrad_cpu_has
 
 cnp.import_array()
@@ -139,5 +143,7 @@ def gemm(A, B, C, double alpha=1.0, double beta=0.0, int num_threads=1):
         raise MemoryError("gemm: could not allocate packing buffers")
     return C
 
+
+include "conv.pxi"
 
 mg_gemm_set_isa(-1)

@@ -1,5 +1,5 @@
-"""pytest-benchmark suite: Linear 64×784→256 and Conv2d 64×1×28×28→16 (5×5, p2), forward and
-forward+backward, 1 and 2 threads. Run with `pytest benchmarks/bench_conv.py --benchmark-only`;
+"""pytest-benchmark suite: Linear 64×784→256 and the Conv2d shapes of benchmarks/cases/conv.py (LeNet
+conv1 and conv2, a 3×3 32→64 layer), forward and forward+backward, 1 and 2 threads. Run with `pytest benchmarks/bench_conv.py --benchmark-only`;
 for the table against torch, `python -m benchmarks.cases.conv`."""
 import pytest
 

@@ -62,3 +62,25 @@ def conv2d(x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), g
     if b is not None:
         out += b.reshape(1, O, 1, 1)
     return out
+
+
+def conv2d_weight_grad(x, gout, w_shape, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1):
+    """dW[g] = gout[g] @ cols[g]ᵀ (images and positions summed), float64. The twin of
+    minigrad._C.conv.backward_weight; padding (top, bottom, left, right)."""
+    N, C, H, W = x.shape
+    O, Cg, kh, kw = w_shape
+    OH, OW = gout.shape[2:]
+    cols = im2col(x.astype(np.float64), kh, kw, *stride, padding[0], padding[2], *dilation, OH, OW)
+    cols = cols.reshape(groups, Cg * kh * kw, N * OH * OW)
+    gT = gout.astype(np.float64).reshape(N, groups, O // groups, OH * OW).transpose(1, 2, 0, 3)
+    return (gT.reshape(groups, O // groups, -1) @ cols.transpose(0, 2, 1)).reshape(w_shape)
+
+
+def conv2d_input_grad(gout, w, x_shape, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1):
+    """dx = col2im(W[g]ᵀ @ gout[g]), float64: the twin of minigrad._C.conv.backward_input."""
+    N, O, OH, OW = gout.shape
+    _, Cg, kh, kw = w.shape
+    gT = gout.astype(np.float64).reshape(N, groups, O // groups, OH * OW).transpose(1, 2, 0, 3)
+    wT = w.astype(np.float64).reshape(groups, O // groups, -1).transpose(0, 2, 1)
+    gcols = (wT @ gT.reshape(groups, O // groups, -1)).reshape(groups * Cg * kh * kw, N, OH, OW)
+    return col2im(gcols, x_shape, kh, kw, *stride, padding[0], padding[2], *dilation)

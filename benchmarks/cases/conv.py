@@ -1,5 +1,6 @@
-"""Layer benchmark cases (float32, BENCHMARKS.md): Linear 64×784→256 and Conv2d 64×1×28×28→16,
-5×5, padding 2; forward (no grad) and forward+backward (input, weight and bias grads); minigrad vs
+"""Layer benchmark cases (float32, BENCHMARKS.md): Linear 64×784→256 and the three Conv2d shapes of
+issue 14 (LeNet conv1 64×1×28×28→16 5×5 p2, LeNet conv2 64×16×14×14→32 5×5 p2, 32×32×16×16→64
+3×3 p1); forward (no grad) and forward+backward (input, weight and bias grads); minigrad vs
 its NumPy twin (the expression a NumPy user would write, backward by hand) vs torch CPU with the
 same parameters, interleaved in one process. The NumPy twin is also the reference minigrad is
 checked against, so the check does not need torch.
@@ -129,11 +130,18 @@ def cases(quick=False):
     out = _layer_cases("Linear 64×784→256" if not quick else "Linear 4×784→256",
                        lambda: mnn.Linear(784, 256), lambda: tnn.Linear(784, 256), np_linear, np_linear_fwd_bwd,
                        (n, 784), 2.0 * n * 784 * 256)
-    out += _layer_cases(f"Conv2d {n}×1×28×28→16 5×5 p2",
-                        lambda: mnn.Conv2d(1, 16, 5, padding=2), lambda: tnn.Conv2d(1, 16, 5, padding=2),
-                        lambda x, w, b: np_conv2d(x, w, b, 2), lambda x, w, b, g: np_conv2d_fwd_bwd(x, w, b, g, 2),
-                        (n, 1, 28, 28), 2.0 * n * 16 * 28 * 28 * 25)
+    for (N, C, HW, O, k, pad) in ((n, 1, 28, 16, 5, 2), (n, 16, 14, 32, 5, 2), (n // 2, 32, 16, 64, 3, 1)):
+        out += _conv_cases(N, C, HW, O, k, pad)
     return out
+
+
+def _conv_cases(N, C, HW, O, k, pad):
+    """Conv2d N×C×HW×HW→O, k×k, padding pad (stride 1: the output is HW×HW when k = 2·pad + 1)."""
+    tnn = torch.nn if torch is not None else None
+    return _layer_cases(f"Conv2d {N}×{C}×{HW}×{HW}→{O} {k}×{k} p{pad}",
+                        lambda: mnn.Conv2d(C, O, k, padding=pad), lambda: tnn.Conv2d(C, O, k, padding=pad),
+                        lambda x, w, b: np_conv2d(x, w, b, pad), lambda x, w, b, g: np_conv2d_fwd_bwd(x, w, b, g, pad),
+                        (N, C, HW, HW), 2.0 * N * O * C * k * k * HW * HW)
 
 
 def main(argv):

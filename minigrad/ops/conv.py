@@ -1,24 +1,35 @@
-"""2-D convolution (cross-correlation, as torch) by im2col + GEMM, and the non-zero padding modes.
+"""2-D convolution (cross-correlation, as torch) and the non-zero padding modes.
 
 Shapes: x (N, C, H, W), weight (O, C/g, kh, kw), out (N, O, OH, OW); K = (C/g)·kh·kw per group.
+
+Conv2d (the one nn.functional uses) is an implicit GEMM (minigrad._C.gemm.conv_*): the GEMM's own
+micro-kernels run on panels packed straight from a zero-padded copy of x, so the K x N·OH·OW
+column matrix of im2col is never written, in the forward pass or either gradient:
+    out[n, g]  = W[g] @ X̂[g, n]            X̂ = the columns im2col would make, packed panel by panel
+    dW[g]      = Σ_n gout[n, g] @ X̂[g, n]ᵀ  images summed in fixed chunks (thread-count independent)
+    dx         = col2im(W[g]ᵀ @ gout[n, g])  one panel at a time, added into a padded image in L1
+    db         = Σ_{n,oh,ow} grad_out
+The padded input the forward made is what the weight gradient reads (saved instead of columns).
+
+Conv2dIm2col is the previous path, kept as the reference the tests compare against:
     cols = im2col(x)                      (C·kh·kw, N, OH·OW), group g's rows one block
     out[n, g]  = W[g] @ cols[g, n]        one GEMM per (group, image), written straight into NCHW
 Backward, with gT = grad_out as (g, O/g, N·OH·OW):
     dW[g]    = gT[g] @ cols[g]ᵀ           one NT GEMM per group; the image sum runs inside K
     dcols[g] = W[g]ᵀ @ gT[g]              one TN GEMM per group, then col2im (the adjoint)
-    db       = Σ_{n,oh,ow} grad_out
 """
 import threading
 
 import numpy as np
 
+from .._C import gemm as _cgemm
 from .._C import im2col as _cim2col
-from .._parallel import threads_for
+from .._parallel import get_num_threads, threads_for
 from ..autograd.function import ArrayFunction
 from .pad import NP_PAD_MODES, ScatterAxes
 from .linalg import mm
 
-__all__ = ["Conv2d", "Pad2d"]
+__all__ = ["Conv2d", "Conv2dIm2col", "Pad2d", "padded_input"]
 
 # im2col/col2im move this many elements before a second thread pays for itself.
 _IM2COL_THRESHOLD = 1 << 15
@@ -53,9 +64,16 @@ def conv_out_size(L, k, s, p_lo, p_hi, d):
     return (L + p_lo + p_hi - d * (k - 1) - 1) // s + 1
 
 
-class Conv2d(ArrayFunction):
-    """forward(x, weight, bias_or_None, stride=(sh, sw), padding=(top, bottom, left, right),
-    dilation=(dh, dw), groups=g) on validated, C-contiguous 4-D input."""
+def _differentiable_backward(ctx, gout):
+    """Both convolutions' create_graph backward: two more convolutions (ops.conv_grad)."""
+    from .conv_grad import conv2d_grads    # conv_grad builds on this module
+    return conv2d_grads(ctx, gout)
+
+
+class Conv2dIm2col(ArrayFunction):
+    """The im2col + GEMM convolution (the reference for Conv2d): forward(x, weight, bias_or_None,
+    stride=(sh, sw), padding=(top, bottom, left, right), dilation=(dh, dw), groups=g) on
+    validated 4-D input."""
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, dilation, groups):
         N, C, H, W = x.shape
@@ -115,10 +133,62 @@ class Conv2d(ArrayFunction):
             _scratch.give(gT.reshape(g, Og, N, P))
         return gx, gw, gb
 
+    differentiable_backward = staticmethod(_differentiable_backward)
+
+
+def padded_input(x, OH, OW, kernel, stride, top_left, dilation, nt):
+    """(xp, Hp, Wp): the zero-padded input the implicit-GEMM kernels read (minigrad._C.gemm.conv_*),
+    for an output of OH x OW. Where no padding is reached, x itself (so a saved xp is the very array
+    the input Tensor holds, and in-place changes to it are caught by the version check)."""
+    N, C, H, W = x.shape
+    Hp, Wp = _cgemm.conv_padded_shape(OH, OW, *kernel, *stride, *dilation)
+    if top_left == (0, 0) and Hp <= H and Wp <= W:
+        return x, H, W
+    xp = np.empty(N * C * Hp * Wp + _cgemm.CONV_SLACK, dtype=x.dtype)
+    _cgemm.conv_pad(x, xp, Hp, Wp, *top_left, nt)
+    return xp, Hp, Wp
+
+
+class Conv2d(ArrayFunction):
+    """forward(x, weight, bias_or_None, stride=(sh, sw), padding=(top, bottom, left, right),
+    dilation=(dh, dw), groups=g) on validated 4-D input; the same numbers as Conv2dIm2col up to
+    rounding (sums run in another order), bit-identical at any thread count."""
     @staticmethod
-    def differentiable_backward(ctx, gout):
-        from .conv_grad import conv2d_grads    # two more convolutions (conv_grad builds on this module)
-        return conv2d_grads(ctx, gout)
+    def forward(ctx, x, w, b, stride, padding, dilation, groups):
+        N, C, H, W = x.shape
+        O, Cg, kh, kw = w.shape
+        (sh, sw), (pt, pb, pl, pr), (dh, dw) = stride, padding, dilation
+        OH = conv_out_size(H, kh, sh, pt, pb, dh)
+        OW = conv_out_size(W, kw, sw, pl, pr, dw)
+        x = np.ascontiguousarray(x)
+        w = np.ascontiguousarray(w)
+        nt = get_num_threads()
+        xp, Hp, Wp = padded_input(x, OH, OW, (kh, kw), stride, (pt, pl), dilation, nt)
+        out = np.empty((N, O, OH, OW), dtype=x.dtype)
+        _cgemm.conv_forward(xp.reshape(-1), Hp, Wp, w, b, out, C, sh, sw, dh, dw, groups, nt)
+        ctx.geom = (x.shape, stride, padding, dilation, groups, b is not None, Hp, Wp)
+        ctx.save_for_backward(w, xp if ctx.needs_input_grad[1] else None)
+        return out
+
+    @staticmethod
+    def backward(ctx, gout):
+        w, xp = ctx.saved_tensors
+        (N, C, H, W), (sh, sw), (pt, pb, pl, pr), (dh, dw), g, has_bias, Hp, Wp = ctx.geom
+        needs = ctx.needs_input_grad
+        gout = np.ascontiguousarray(gout)
+        nt = get_num_threads()
+        gx = gw = gb = None
+        if has_bias and needs[2]:
+            gb = _cgemm.conv_backward_bias(gout, np.empty(gout.shape[1], dtype=gout.dtype), nt)
+        if needs[1]:
+            gw = np.empty(w.shape, dtype=gout.dtype)
+            _cgemm.conv_backward_weight(xp.reshape(-1), Hp, Wp, gout, gw, C, sh, sw, dh, dw, g, nt)
+        if needs[0]:
+            gx = np.empty((N, C, H, W), dtype=gout.dtype)
+            _cgemm.conv_backward_input(gout, w, gx, pt, pl, sh, sw, dh, dw, g, nt)
+        return gx, gw, gb
+
+    differentiable_backward = staticmethod(_differentiable_backward)
 
 
 def _pad_index(n, lo, hi, mode):

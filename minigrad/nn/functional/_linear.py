@@ -145,7 +145,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     OH = (H + pads[0] + pads[1] - eh) // stride[0] + 1
     OW = (W + pads[2] + pads[3] - ew) // stride[1] + 1
     check_alloc((N, O, OH, OW), x._data.dtype.itemsize)
-    check_alloc((C * kh * kw, N, OH, OW), x._data.dtype.itemsize)   # the im2col columns
+    check_alloc((N, C, H + pads[0] + pads[1], W + pads[2] + pads[3]), x._data.dtype.itemsize)   # the padded copy
     if weight.dtype != x.dtype:
         raise RuntimeError(f"expected scalar type {_dtype_name(x.dtype)} but found {_dtype_name(weight.dtype)}")
     if bias is not None:
