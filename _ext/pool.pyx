@@ -15,7 +15,7 @@ import os
 import numpy as np
 
 from cython.parallel cimport prange, threadid
-from libc.stdint cimport int64_t
+from libc.stdint cimport int32_t, int64_t
 from libc.math cimport INFINITY
 from libc.string cimport memset
 
@@ -44,6 +44,22 @@ cdef extern from "pool_kernels.h" nogil:
                                   int64_t OW, int64_t oh1, int64_t ow1)
     void mg_pool_max_bwd_k2s2_f64(int isa, const double *go, const int64_t *idx, double *gi, int64_t W,
                                   int64_t OW, int64_t oh1, int64_t ow1)
+    void mg_pool_max_bwd_k3s2p1_f32(int isa, const float *go, const int64_t *idx, float *gi,
+                                    int64_t W, int64_t OW, int64_t OH, const int64_t *rptr,
+                                    const int64_t *rows, const int64_t *cptr, const int64_t *cols,
+                                    int32_t *code, int64_t y0, int64_t y1)
+    void mg_pool_max_bwd_k3s2p1_f64(int isa, const double *go, const int64_t *idx, double *gi,
+                                    int64_t W, int64_t OW, int64_t OH, const int64_t *rptr,
+                                    const int64_t *rows, const int64_t *cptr, const int64_t *cols,
+                                    int32_t *code, int64_t y0, int64_t y1)
+    void mg_pool_max_bwd_gather_body_f32(const float *go, const int64_t *idx, float *gi, int64_t W,
+                                         int64_t OW, const int64_t *rptr, const int64_t *rows,
+                                         const int64_t *cptr, const int64_t *cols, int64_t y0,
+                                         int64_t y1, int64_t x0, int64_t x1)
+    void mg_pool_max_bwd_gather_body_f64(const double *go, const int64_t *idx, double *gi, int64_t W,
+                                         int64_t OW, const int64_t *rptr, const int64_t *rows,
+                                         const int64_t *cptr, const int64_t *cols, int64_t y0,
+                                         int64_t y1, int64_t x0, int64_t x1)
     void mg_pool_avg_bwd_f32(int isa, const float *go, const float *div, float *gi, float *scratch,
                              const int64_t *owr, const int64_t *ohr, int64_t H, int64_t W,
                              int64_t OH, int64_t OW, int hkind)
@@ -163,13 +179,13 @@ cdef inline void _max_rect(const real_t *x, real_t *y, int64_t *ind, Geom *g, in
 
 cdef inline void _max_plane(const real_t *x, real_t *y, int64_t *ind, Geom *g, int fast,
                             int isa) noexcept nogil:
-    cdef int64_t h0, h1, w0, w1
+    cdef int64_t h0 = 0, h1, w0 = 0, w1
     if fast == FAST_NONE:
         _max_rect(x, y, ind, g, 0, g.OH, 0, g.OW)
         return
-    h0 = _interior_lo(g.sH, g.pH)
+    # k2s2 has no padding; the k3s2p1 kernels also take the top row and left column, whose
+    # windows reach into the padding: only the bottom/right overhang is left to the ring below
     h1 = _interior_hi(g.H, g.OH, g.kH, g.sH, g.pH, g.dH, h0)
-    w0 = _interior_lo(g.sW, g.pW)
     w1 = _interior_hi(g.W, g.OW, g.kW, g.sW, g.pW, g.dW, w0)
     if fast == FAST_K2S2:
         if real_t is float:
@@ -181,11 +197,9 @@ cdef inline void _max_plane(const real_t *x, real_t *y, int64_t *ind, Geom *g, i
             mg_pool_max_k3s2p1_f32(isa, x, y, ind, g.W, g.OW, h0, h1, w0, w1)
         else:
             mg_pool_max_k3s2p1_f64(isa, x, y, ind, g.W, g.OW, h0, h1, w0, w1)
-    # the border ring (padding, ceil_mode overhang) through the generic window helper
-    _max_rect(x, y, ind, g, 0, h0, 0, g.OW)
+    # the bottom/right ring (odd sizes, ceil_mode overhang) through the generic window helper
     _max_rect(x, y, ind, g, h1, g.OH, 0, g.OW)
-    _max_rect(x, y, ind, g, h0, h1, 0, w0)
-    _max_rect(x, y, ind, g, h0, h1, w1, g.OW)
+    _max_rect(x, y, ind, g, 0, h1, w1, g.OW)
 
 
 def max_pool2d_forward(const real_t[:, :, ::1] x, real_t[:, :, ::1] out, int64_t[:, :, ::1] indices,
@@ -274,28 +288,52 @@ cdef inline void _max_bwd_scatter_plane(const real_t *go, const int64_t *ix, rea
             gi[k] = gi[k] + go[i]
 
 
+def _covering_taps(int64_t L, int64_t O, int64_t k, int64_t s, int64_t p, int64_t d):
+    """-> (ptr, outs): for input position i, the outputs o whose window has i as a tap
+    (i = o*s - p + j*d, 0 <= j < k, 0 <= o < O) are outs[ptr[i]:ptr[i + 1]], ascending."""
+    cdef int64_t i, o, t, lo, n = 0
+    cdef int64_t[::1] ptr = np.empty(L + 1, np.int64)
+    cdef list outs = []
+    for i in range(L):
+        ptr[i] = n
+        t = i + p - (k - 1) * d           # o >= ceil(t / s), o <= (i + p) / s
+        lo = (t + s - 1) // s if t > 0 else 0
+        for o in range(lo, min(O, (i + p) // s + 1) if i + p >= 0 else 0):
+            t = i + p - o * s
+            if t % d == 0 and t // d < k:
+                outs.append(o)
+                n += 1
+    ptr[L] = n
+    return np.asarray(ptr), np.array(outs + [0], np.int64)   # + [0]: never empty (&outs[0])
+
+
 def max_pool2d_backward(const real_t[:, :, ::1] grad_out, const int64_t[:, :, ::1] indices,
                         real_t[:, :, ::1] grad_in, int kH, int kW, int sH, int sW, int pH, int pW,
                         int dH, int dW, int num_threads):
     """grad_in[p].flat[indices[p, i]] += grad_out[p].flat[i] over a zero grad_in (NumPy:
     np.add.at), skipping indices outside [0, H*W). Writes every element of grad_in (it may be
-    uninitialised). indices must come from max_pool2d_forward with the same geometry: when the
-    windows are disjoint each element is computed from its own window's index (one pass, no
-    zero fill); otherwise each plane is zeroed and scattered into."""
+    uninitialised). indices must come from max_pool2d_forward with the same geometry:
+    - disjoint windows: each element from its own window's index (one pass, no zero fill);
+    - overlapping windows: a gather, each element the sum of its covering windows' terms in
+      output order, which is the scatter's sum bit for bit; planes are cut into row blocks so
+      that few large planes still keep every thread busy;
+    - tiny inputs where a window may have no in-bounds tap (H < dH or W < dW), whose index can
+      then name an element outside the window: the plain scatter."""
     cdef Geom g = _geom(grad_in.shape[1], grad_in.shape[2], grad_out.shape[1], grad_out.shape[2],
                         kH, kW, sH, sW, pH, pW, dH, dW)
-    cdef Py_ssize_t p, P = grad_out.shape[0]
-    cdef int64_t L = g.OH * g.OW, HW = g.H * g.W, c, t, o
+    cdef Py_ssize_t p, task, P = grad_out.shape[0]
+    cdef int64_t L = g.OH * g.OW, HW = g.H * g.W, c, t, o, nb = 1, rb, y0, y1
     cdef int fast = _fast_kind(&g), isa_ = _isa
-    cdef bint disjoint = _windows_disjoint(&g)
-    cdef int64_t[::1] cmap
+    cdef int mode = 0 if _windows_disjoint(&g) else (1 if g.H >= g.dH and g.W >= g.dW else 2)
+    cdef int64_t[::1] cmap, rptr, rows, cptr, cols
+    cdef int32_t[:, ::1] codes
     cdef const int64_t *cm = NULL
     if P == 0 or HW == 0:
         return
     if L == 0:
         grad_in[...] = 0
         return
-    if disjoint:
+    if mode == 0:
         cmap = np.full(g.W, -1, dtype=np.int64)   # shared by all planes (read-only in the loop)
         for c in range(g.W):
             t = c + g.pW
@@ -304,14 +342,52 @@ def max_pool2d_backward(const real_t[:, :, ::1] grad_out, const int64_t[:, :, ::
             if o < g.OW and t % g.dW == 0 and t // g.dW < g.kW:
                 cmap[c] = o
         cm = &cmap[0]
-    with nogil:
-        for p in prange(P, num_threads=num_threads, use_threads_if=num_threads > 1, schedule="static"):
-            if disjoint:
+        with nogil:
+            for p in prange(P, num_threads=num_threads, use_threads_if=num_threads > 1,
+                            schedule="static"):
                 _max_bwd_disjoint_plane(&grad_out[p, 0, 0], &indices[p, 0, 0], &grad_in[p, 0, 0],
                                         &g, cm, fast, isa_)
-            else:
+    elif mode == 1:
+        rptr, rows = _covering_taps(g.H, g.OH, kH, sH, pH, dH)
+        cptr, cols = _covering_taps(g.W, g.OW, kW, sW, pW, dW)
+        codes = np.empty((max(num_threads, 1), L), np.int32)   # k3s2p1 tap codes, per thread
+        if P < 4 * num_threads:   # few planes: row blocks as well (any cut gives the same result)
+            nb = min(g.H, (4 * num_threads + P - 1) // P)
+        rb = (g.H + nb - 1) // nb
+        with nogil:
+            for task in prange(P * nb, num_threads=num_threads, use_threads_if=num_threads > 1,
+                               schedule="static"):
+                p = task // nb
+                y0 = (task % nb) * rb
+                y1 = min(y0 + rb, g.H)
+                _max_bwd_gather_rows(&grad_out[p, 0, 0], &indices[p, 0, 0], &grad_in[p, 0, 0], &g,
+                                     &rptr[0], &rows[0], &cptr[0], &cols[0],
+                                     &codes[threadid(), 0], y0, y1, fast, isa_)
+    else:
+        with nogil:
+            for p in prange(P, num_threads=num_threads, use_threads_if=num_threads > 1,
+                            schedule="static"):
                 _max_bwd_scatter_plane(&grad_out[p, 0, 0], &indices[p, 0, 0], &grad_in[p, 0, 0],
                                        L, HW)
+
+
+cdef inline void _max_bwd_gather_rows(const real_t *go, const int64_t *ix, real_t *gi, Geom *g,
+                                      const int64_t *rptr, const int64_t *rows,
+                                      const int64_t *cptr, const int64_t *cols, int32_t *code,
+                                      int64_t y0, int64_t y1, int fast, int isa) noexcept nogil:
+    if y0 >= y1:
+        return
+    if fast == FAST_K3S2P1:
+        if real_t is float:
+            mg_pool_max_bwd_k3s2p1_f32(isa, go, ix, gi, g.W, g.OW, g.OH, rptr, rows, cptr, cols,
+                                       code, y0, y1)
+        else:
+            mg_pool_max_bwd_k3s2p1_f64(isa, go, ix, gi, g.W, g.OW, g.OH, rptr, rows, cptr, cols,
+                                       code, y0, y1)
+    elif real_t is float:
+        mg_pool_max_bwd_gather_body_f32(go, ix, gi, g.W, g.OW, rptr, rows, cptr, cols, y0, y1, 0, g.W)
+    else:
+        mg_pool_max_bwd_gather_body_f64(go, ix, gi, g.W, g.OW, rptr, rows, cptr, cols, y0, y1, 0, g.W)
 
 
 # ***** average pool *****

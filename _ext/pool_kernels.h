@@ -1,15 +1,19 @@
 /* Shape-specialised pooling inner loops (fast paths of _ext/pool.pyx), one plane at a time.
  *
- * Each function fills the *interior* rectangle of output positions [oh0,oh1) x [ow0,ow1) of
- * one H x W plane: the windows there lie wholly inside the input, so the loops need no bounds
- * checks and no padding logic, and the compiler turns the loop over `ow` into vector code
- * (stride-2 loads become load + permute). Border outputs are left to the generic loop in
- * pool.pyx, which shares its per-window helper with the generic path.
+ * Each function fills a rectangle of output positions [oh0,oh1) x [ow0,ow1) of one H x W
+ * plane whose windows end inside the input: k2s2 and the average kernels take the interior
+ * (windows wholly inside), max k3s2p1 also the top row and left column (windows reaching into
+ * the padding, through a small edge helper). The loops need no bounds checks, and the
+ * compiler turns the loop over `ow` into vector code (stride-2 loads become load + permute).
+ * The other outputs are left to the generic loop in pool.pyx.
  *
  * max_bwd_k2s2 is the backward counterpart: it writes the interior rows/cols of a grad plane
  * window by window (k2s2 windows are disjoint), g at the stored index and 0 elsewhere, so the
- * backward needs neither np.zeros nor a scatter. avg_bwd is the average-pool backward of a
- * whole plane written as a gather (any geometry; see its comment in pool_kernels_impl.h).
+ * backward needs neither np.zeros nor a scatter. max_bwd_gather (and max_bwd_k3s2p1) is the
+ * backward for overlapping windows, and avg_bwd the average-pool backward, both written as
+ * gathers (see their comments in pool_kernels_impl.h).
+ *
+ * float32 max kernels on AVX2 are hand-written with intrinsics (pool_kernels_avx2.h).
  *
  * Semantics are torch's cpu_max_pool / cpu_avg_pool exactly: scan the window row-major,
  * take a tap when `v > m || v != v` (ties keep the first maximum, NaN wins and the last NaN's
@@ -38,16 +42,42 @@
 #define MG_POOL_CAT(a, b) MG_POOL_CAT2(a, b)
 #define MG_FN(name) MG_POOL_CAT(mg_pool_##name, MG_SUF)
 
+/* float's max kernels have hand-written AVX2 versions (pool_kernels_avx2.h, defined after
+ * the bodies they fall back to; declared here for the float instances to call) */
+#if MG_POOL_HAVE_AVX2_BUILD
+#define MG_POOL_HAND 1
+MG_POOL_AVX2 static void mg_pool_max_k2s2_hand_f32(const float *restrict in, float *restrict out,
+        int64_t *restrict idx, int64_t W, int64_t OW, int64_t oh0, int64_t oh1, int64_t ow0,
+        int64_t ow1);
+MG_POOL_AVX2 static void mg_pool_max_k3s2p1_hand_f32(const float *restrict in, float *restrict out,
+        int64_t *restrict idx, int64_t W, int64_t OW, int64_t oh0, int64_t oh1, int64_t ow0,
+        int64_t ow1);
+MG_POOL_AVX2 static void mg_pool_max_bwd_k2s2_hand_f32(const float *restrict go,
+        const int64_t *restrict idx, float *restrict gi, int64_t W, int64_t OW, int64_t oh1,
+        int64_t ow1);
+MG_POOL_AVX2 static void mg_pool_max_bwd_k3s2p1_hand_f32(const float *restrict go,
+        const int64_t *restrict idx, float *restrict gi, int64_t W, int64_t OW, int64_t OH,
+        const int64_t *restrict rptr, const int64_t *restrict rows, const int64_t *restrict cptr,
+        const int64_t *restrict cols, int32_t *restrict code, int64_t y0, int64_t y1);
+#else
+#define MG_POOL_HAND 0
+#endif
+
 #define MG_T float
 #define MG_SUF f32
 #include "pool_kernels_impl.h"
 #undef MG_T
 #undef MG_SUF
+#undef MG_POOL_HAND
 
+#define MG_POOL_HAND 0
 #define MG_T double
 #define MG_SUF f64
 #include "pool_kernels_impl.h"
 #undef MG_T
 #undef MG_SUF
+#undef MG_POOL_HAND
+
+#include "pool_kernels_avx2.h"
 
 #endif
