@@ -44,22 +44,10 @@ cdef extern from "pool_kernels.h" nogil:
                                   int64_t OW, int64_t oh1, int64_t ow1)
     void mg_pool_max_bwd_k2s2_f64(int isa, const double *go, const int64_t *idx, double *gi, int64_t W,
                                   int64_t OW, int64_t oh1, int64_t ow1)
-    void mg_pool_max_bwd_k3s2p1_f32(int isa, const float *go, const int64_t *idx, float *gi,
-                                    int64_t W, int64_t OW, int64_t OH, const int64_t *rptr,
-                                    const int64_t *rows, const int64_t *cptr, const int64_t *cols,
-                                    int32_t *code, int64_t y0, int64_t y1)
-    void mg_pool_max_bwd_k3s2p1_f64(int isa, const double *go, const int64_t *idx, double *gi,
-                                    int64_t W, int64_t OW, int64_t OH, const int64_t *rptr,
-                                    const int64_t *rows, const int64_t *cptr, const int64_t *cols,
-                                    int32_t *code, int64_t y0, int64_t y1)
-    void mg_pool_max_bwd_gather_body_f32(const float *go, const int64_t *idx, float *gi, int64_t W,
-                                         int64_t OW, const int64_t *rptr, const int64_t *rows,
-                                         const int64_t *cptr, const int64_t *cols, int64_t y0,
-                                         int64_t y1, int64_t x0, int64_t x1)
-    void mg_pool_max_bwd_gather_body_f64(const double *go, const int64_t *idx, double *gi, int64_t W,
-                                         int64_t OW, const int64_t *rptr, const int64_t *rows,
-                                         const int64_t *cptr, const int64_t *cols, int64_t y0,
-                                         int64_t y1, int64_t x0, int64_t x1)
+    int mg_pool_k3s2p1_gather_ok(int isa, int64_t W)
+    void mg_pool_max_bwd_k3s2p1_gather_f32(const float *go, const int64_t *idx, float *gi, int64_t W,
+                                           int64_t OW, int64_t OH, int32_t *code, int64_t y0,
+                                           int64_t y1)
     void mg_pool_avg_bwd_f32(int isa, const float *go, const float *div, float *gi, float *scratch,
                              const int64_t *owr, const int64_t *ohr, int64_t H, int64_t W,
                              int64_t OH, int64_t OW, int hkind)
@@ -288,25 +276,6 @@ cdef inline void _max_bwd_scatter_plane(const real_t *go, const int64_t *ix, rea
             gi[k] = gi[k] + go[i]
 
 
-def _covering_taps(int64_t L, int64_t O, int64_t k, int64_t s, int64_t p, int64_t d):
-    """-> (ptr, outs): for input position i, the outputs o whose window has i as a tap
-    (i = o*s - p + j*d, 0 <= j < k, 0 <= o < O) are outs[ptr[i]:ptr[i + 1]], ascending."""
-    cdef int64_t i, o, t, lo, n = 0
-    cdef int64_t[::1] ptr = np.empty(L + 1, np.int64)
-    cdef list outs = []
-    for i in range(L):
-        ptr[i] = n
-        t = i + p - (k - 1) * d           # o >= ceil(t / s), o <= (i + p) / s
-        lo = (t + s - 1) // s if t > 0 else 0
-        for o in range(lo, min(O, (i + p) // s + 1) if i + p >= 0 else 0):
-            t = i + p - o * s
-            if t % d == 0 and t // d < k:
-                outs.append(o)
-                n += 1
-    ptr[L] = n
-    return np.asarray(ptr), np.array(outs + [0], np.int64)   # + [0]: never empty (&outs[0])
-
-
 def max_pool2d_backward(const real_t[:, :, ::1] grad_out, const int64_t[:, :, ::1] indices,
                         real_t[:, :, ::1] grad_in, int kH, int kW, int sH, int sW, int pH, int pW,
                         int dH, int dW, int num_threads):
@@ -314,18 +283,16 @@ def max_pool2d_backward(const real_t[:, :, ::1] grad_out, const int64_t[:, :, ::
     np.add.at), skipping indices outside [0, H*W). Writes every element of grad_in (it may be
     uninitialised). indices must come from max_pool2d_forward with the same geometry:
     - disjoint windows: each element from its own window's index (one pass, no zero fill);
-    - overlapping windows: a gather, each element the sum of its covering windows' terms in
-      output order, which is the scatter's sum bit for bit; planes are cut into row blocks so
-      that few large planes still keep every thread busy;
-    - tiny inputs where a window may have no in-bounds tap (H < dH or W < dW), whose index can
-      then name an element outside the window: the plain scatter."""
+    - k3s2p1, float32 on AVX2: a gather, each element the sum of its covering windows' terms
+      in output order, which is the scatter's sum bit for bit; planes are cut into row blocks
+      when there are few of them, so every thread stays busy;
+    - other overlapping windows: each plane zeroed and scattered into, in output order."""
     cdef Geom g = _geom(grad_in.shape[1], grad_in.shape[2], grad_out.shape[1], grad_out.shape[2],
                         kH, kW, sH, sW, pH, pW, dH, dW)
     cdef Py_ssize_t p, task, P = grad_out.shape[0]
     cdef int64_t L = g.OH * g.OW, HW = g.H * g.W, c, t, o, nb = 1, rb, y0, y1
     cdef int fast = _fast_kind(&g), isa_ = _isa
-    cdef int mode = 0 if _windows_disjoint(&g) else (1 if g.H >= g.dH and g.W >= g.dW else 2)
-    cdef int64_t[::1] cmap, rptr, rows, cptr, cols
+    cdef int64_t[::1] cmap
     cdef int32_t[:, ::1] codes
     cdef const int64_t *cm = NULL
     if P == 0 or HW == 0:
@@ -333,7 +300,7 @@ def max_pool2d_backward(const real_t[:, :, ::1] grad_out, const int64_t[:, :, ::
     if L == 0:
         grad_in[...] = 0
         return
-    if mode == 0:
+    if _windows_disjoint(&g):
         cmap = np.full(g.W, -1, dtype=np.int64)   # shared by all planes (read-only in the loop)
         for c in range(g.W):
             t = c + g.pW
@@ -347,10 +314,8 @@ def max_pool2d_backward(const real_t[:, :, ::1] grad_out, const int64_t[:, :, ::
                             schedule="static"):
                 _max_bwd_disjoint_plane(&grad_out[p, 0, 0], &indices[p, 0, 0], &grad_in[p, 0, 0],
                                         &g, cm, fast, isa_)
-    elif mode == 1:
-        rptr, rows = _covering_taps(g.H, g.OH, kH, sH, pH, dH)
-        cptr, cols = _covering_taps(g.W, g.OW, kW, sW, pW, dW)
-        codes = np.empty((max(num_threads, 1), L), np.int32)   # k3s2p1 tap codes, per thread
+    elif real_t is float and fast == FAST_K3S2P1 and mg_pool_k3s2p1_gather_ok(isa_, g.W):
+        codes = np.empty((max(num_threads, 1), L), np.int32)   # tap offsets, per thread
         if P < 4 * num_threads:   # few planes: row blocks as well (any cut gives the same result)
             nb = min(g.H, (4 * num_threads + P - 1) // P)
         rb = (g.H + nb - 1) // nb
@@ -360,34 +325,16 @@ def max_pool2d_backward(const real_t[:, :, ::1] grad_out, const int64_t[:, :, ::
                 p = task // nb
                 y0 = (task % nb) * rb
                 y1 = min(y0 + rb, g.H)
-                _max_bwd_gather_rows(&grad_out[p, 0, 0], &indices[p, 0, 0], &grad_in[p, 0, 0], &g,
-                                     &rptr[0], &rows[0], &cptr[0], &cols[0],
-                                     &codes[threadid(), 0], y0, y1, fast, isa_)
+                if y0 < y1:
+                    mg_pool_max_bwd_k3s2p1_gather_f32(&grad_out[p, 0, 0], &indices[p, 0, 0],
+                                                      &grad_in[p, 0, 0], g.W, g.OW, g.OH,
+                                                      &codes[threadid(), 0], y0, y1)
     else:
         with nogil:
             for p in prange(P, num_threads=num_threads, use_threads_if=num_threads > 1,
                             schedule="static"):
                 _max_bwd_scatter_plane(&grad_out[p, 0, 0], &indices[p, 0, 0], &grad_in[p, 0, 0],
                                        L, HW)
-
-
-cdef inline void _max_bwd_gather_rows(const real_t *go, const int64_t *ix, real_t *gi, Geom *g,
-                                      const int64_t *rptr, const int64_t *rows,
-                                      const int64_t *cptr, const int64_t *cols, int32_t *code,
-                                      int64_t y0, int64_t y1, int fast, int isa) noexcept nogil:
-    if y0 >= y1:
-        return
-    if fast == FAST_K3S2P1:
-        if real_t is float:
-            mg_pool_max_bwd_k3s2p1_f32(isa, go, ix, gi, g.W, g.OW, g.OH, rptr, rows, cptr, cols,
-                                       code, y0, y1)
-        else:
-            mg_pool_max_bwd_k3s2p1_f64(isa, go, ix, gi, g.W, g.OW, g.OH, rptr, rows, cptr, cols,
-                                       code, y0, y1)
-    elif real_t is float:
-        mg_pool_max_bwd_gather_body_f32(go, ix, gi, g.W, g.OW, rptr, rows, cptr, cols, y0, y1, 0, g.W)
-    else:
-        mg_pool_max_bwd_gather_body_f64(go, ix, gi, g.W, g.OW, rptr, rows, cptr, cols, y0, y1, 0, g.W)
 
 
 # ***** average pool *****

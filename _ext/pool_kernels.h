@@ -9,11 +9,11 @@
  *
  * max_bwd_k2s2 is the backward counterpart: it writes the interior rows/cols of a grad plane
  * window by window (k2s2 windows are disjoint), g at the stored index and 0 elsewhere, so the
- * backward needs neither np.zeros nor a scatter. max_bwd_gather (and max_bwd_k3s2p1) is the
- * backward for overlapping windows, and avg_bwd the average-pool backward, both written as
- * gathers (see their comments in pool_kernels_impl.h).
+ * backward needs neither np.zeros nor a scatter. avg_bwd is the average-pool backward of a
+ * whole plane written as a gather (any geometry; see its comment in pool_kernels_impl.h).
  *
- * float32 max kernels on AVX2 are hand-written with intrinsics (pool_kernels_avx2.h).
+ * float32 max kernels on AVX2 are hand-written with intrinsics (pool_kernels_avx2.h), which
+ * also holds the k3s2p1 max backward as a gather (mg_pool_max_bwd_k3s2p1_gather_f32 below).
  *
  * Semantics are torch's cpu_max_pool / cpu_avg_pool exactly: scan the window row-major,
  * take a tap when `v > m || v != v` (ties keep the first maximum, NaN wins and the last NaN's
@@ -55,10 +55,6 @@ MG_POOL_AVX2 static void mg_pool_max_k3s2p1_hand_f32(const float *restrict in, f
 MG_POOL_AVX2 static void mg_pool_max_bwd_k2s2_hand_f32(const float *restrict go,
         const int64_t *restrict idx, float *restrict gi, int64_t W, int64_t OW, int64_t oh1,
         int64_t ow1);
-MG_POOL_AVX2 static void mg_pool_max_bwd_k3s2p1_hand_f32(const float *restrict go,
-        const int64_t *restrict idx, float *restrict gi, int64_t W, int64_t OW, int64_t OH,
-        const int64_t *restrict rptr, const int64_t *restrict rows, const int64_t *restrict cptr,
-        const int64_t *restrict cols, int32_t *restrict code, int64_t y0, int64_t y1);
 #else
 #define MG_POOL_HAND 0
 #endif
@@ -79,5 +75,26 @@ MG_POOL_AVX2 static void mg_pool_max_bwd_k3s2p1_hand_f32(const float *restrict g
 #undef MG_POOL_HAND
 
 #include "pool_kernels_avx2.h"
+
+/* The k3s2p1 max backward as a gather exists for float32 on AVX2 only (other dtypes/ISAs, and
+ * other overlapping geometries, scatter: a scalar gather measured 30x slower than the scatter).
+ * pool.pyx asks first; without an AVX2 build the answer is no and the gather is never called. */
+static inline int mg_pool_k3s2p1_gather_ok(int isa, int64_t W) {
+#if MG_POOL_HAVE_AVX2_BUILD
+    return isa == 1 && W >= 3 && W <= MG_HAND_MAX_W;
+#else
+    (void)isa; (void)W;
+    return 0;
+#endif
+}
+
+static inline void mg_pool_max_bwd_k3s2p1_gather_f32(const float *go, const int64_t *idx,
+        float *gi, int64_t W, int64_t OW, int64_t OH, int32_t *code, int64_t y0, int64_t y1) {
+#if MG_POOL_HAVE_AVX2_BUILD
+    mg_pool_max_bwd_k3s2p1_hand_f32(go, idx, gi, W, OW, OH, code, y0, y1);
+#else
+    (void)go; (void)idx; (void)gi; (void)W; (void)OW; (void)OH; (void)code; (void)y0; (void)y1;
+#endif
+}
 
 #endif

@@ -223,8 +223,8 @@ MG_POOL_AVX2 static void mg_pool_max_bwd_k2s2_hand_f32(const float *restrict go,
  * of window row j+1; columns likewise (2i <- window i, dc 1; 2i+1 <- window i dc 2, then
  * window i+1 dc 0). Terms are added from +0 in output order (window row, then column,
  * ascending): the scatter's terms in the scatter's order, so the sum is the same bit for bit.
- * Each input element is written once; row blocks are independent. W >= 3 keeps dr*W + dc
- * unique. */
+ * Each input element is written once; row blocks are independent. Needs 3 <= W (dr*W + dc
+ * unique) <= MG_HAND_MAX_W (mg_pool_k3s2p1_gather_ok). */
 MG_H void mg_h_offsets(const int64_t *idx, int32_t *code, int64_t W, int64_t OW, int64_t oh0,
                        int64_t oh1)
 {
@@ -270,13 +270,8 @@ MG_H void mg_h_k3_terms(const float *g, const int32_t *c, int64_t r, __m256 *acc
 
 MG_POOL_AVX2 static void mg_pool_max_bwd_k3s2p1_hand_f32(const float *restrict go,
         const int64_t *restrict idx, float *restrict gi, int64_t W, int64_t OW, int64_t OH,
-        const int64_t *restrict rptr, const int64_t *restrict rows, const int64_t *restrict cptr,
-        const int64_t *restrict cols, int32_t *restrict code, int64_t y0, int64_t y1)
+        int32_t *restrict code, int64_t y0, int64_t y1)
 {
-    if (W < 3 || W > MG_HAND_MAX_W) {
-        mg_pool_max_bwd_gather_body_f32(go, idx, gi, W, OW, rptr, rows, cptr, cols, y0, y1, 0, W);
-        return;
-    }
     const int64_t c0 = y0 / 2 > 0 ? (y0 - 1) / 2 : 0, c1 = y1 / 2 + 1 < OH ? y1 / 2 + 1 : OH;
     mg_h_offsets(idx, code, W, OW, c0, c1);
     const int64_t ni = OW - 1;   /* vector columns: windows i and i+1 both exist */

@@ -159,44 +159,6 @@ MG_POOL_INLINE void MG_FN(max_bwd_k2s2_body)(const MG_T *restrict go, const int6
     }
 }
 
-/* ---- max backward as a gather (overlapping windows, any geometry) ----
- * grad_in[y, x] = sum of go[oh, ow] over the windows (oh, ow) that cover (y, x) and whose index
- * names it, added from +0 in output order (oh, then ow, ascending): exactly the terms and the
- * order of the scatter `gi[idx[o]] += go[o]` over a zeroed plane, so the result is the same
- * bit for bit -- provided every stored index is a tap of its own window or lies outside the
- * plane (pool.pyx checks the geometry). Rows [y0, y1) x columns [x0, x1) of one plane; each
- * element is written once (no zero fill), and row blocks are independent (threads need no
- * synchronisation). rptr/rows: for input row y, the covering output rows are
- * rows[rptr[y] .. rptr[y+1]) ascending; cptr/cols likewise for columns. */
-MG_POOL_INLINE void MG_FN(max_bwd_gather_body)(const MG_T *restrict go, const int64_t *restrict idx,
-        MG_T *restrict gi, int64_t W, int64_t OW, const int64_t *restrict rptr,
-        const int64_t *restrict rows, const int64_t *restrict cptr, const int64_t *restrict cols,
-        int64_t y0, int64_t y1, int64_t x0, int64_t x1)
-{
-    for (int64_t y = y0; y < y1; ++y)
-        for (int64_t x = x0; x < x1; ++x) {
-            const int64_t k = y * W + x;
-            MG_T s = 0;
-            for (int64_t a = rptr[y]; a < rptr[y + 1]; ++a)
-                for (int64_t b = cptr[x]; b < cptr[x + 1]; ++b) {
-                    const int64_t o = rows[a] * OW + cols[b];
-                    if (idx[o] == k) s += go[o];
-                }
-            gi[k] = s;
-        }
-}
-
-/* k3s2p1: the generic gather (the hand-written AVX2 float version reads tap codes instead of
- * the CSR lists, from `code`, a per-thread scratch of OH*OW int32) */
-MG_POOL_INLINE void MG_FN(max_bwd_k3s2p1_body)(const MG_T *restrict go, const int64_t *restrict idx,
-        MG_T *restrict gi, int64_t W, int64_t OW, int64_t OH, const int64_t *restrict rptr,
-        const int64_t *restrict rows, const int64_t *restrict cptr, const int64_t *restrict cols,
-        int32_t *restrict code, int64_t y0, int64_t y1)
-{
-    (void)OH; (void)code;
-    MG_FN(max_bwd_gather_body)(go, idx, gi, W, OW, rptr, rows, cptr, cols, y0, y1, 0, W);
-}
-
 /* ---- average-pool backward as a gather (any geometry, whole plane) ----
  * grad_in[y, x] = sum over the windows containing (y, x) of go[oh, ow] / div[oh, ow]. The sum
  * is separable: first each output row is expanded to input width, e[oh, x] = sum of
@@ -278,11 +240,6 @@ MG_POOL_INLINE void MG_FN(avg_bwd_body)(const MG_T *restrict go, const MG_T *res
 #define MG_POOL_MAXBWD_ARGS const MG_T *restrict go, const int64_t *restrict idx, \
     MG_T *restrict gi, int64_t W, int64_t OW, int64_t oh1, int64_t ow1
 #define MG_POOL_MAXBWD_PASS go, idx, gi, W, OW, oh1, ow1
-#define MG_POOL_GATHER_ARGS const MG_T *restrict go, const int64_t *restrict idx, \
-    MG_T *restrict gi, int64_t W, int64_t OW, int64_t OH, const int64_t *restrict rptr, \
-    const int64_t *restrict rows, const int64_t *restrict cptr, const int64_t *restrict cols, \
-    int32_t *restrict code, int64_t y0, int64_t y1
-#define MG_POOL_GATHER_PASS go, idx, gi, W, OW, OH, rptr, rows, cptr, cols, code, y0, y1
 #define MG_POOL_AVGBWD_ARGS const MG_T *restrict go, const MG_T *restrict div, \
     MG_T *restrict gi, MG_T *restrict scratch, const int64_t *restrict owr, \
     const int64_t *restrict ohr, int64_t H, int64_t W, int64_t OH, int64_t OW, int hkind
@@ -308,8 +265,6 @@ MG_POOL_INSTANCES(avg_k2s2, MG_POOL_AVG_ARGS, MG_POOL_AVG_PASS, MG_FN(avg_k2s2_b
 MG_POOL_INSTANCES(avg_k3s2p1, MG_POOL_AVG_ARGS, MG_POOL_AVG_PASS, MG_FN(avg_k3s2p1_body))
 MG_POOL_INSTANCES(max_bwd_k2s2, MG_POOL_MAXBWD_ARGS, MG_POOL_MAXBWD_PASS,
                   MG_POOL_MAX_AVX2(max_bwd_k2s2))
-MG_POOL_INSTANCES(max_bwd_k3s2p1, MG_POOL_GATHER_ARGS, MG_POOL_GATHER_PASS,
-                  MG_POOL_MAX_AVX2(max_bwd_k3s2p1))
 MG_POOL_INSTANCES(avg_bwd, MG_POOL_AVGBWD_ARGS, MG_POOL_AVGBWD_PASS, MG_FN(avg_bwd_body))
 
 #undef MG_POOL_INSTANCES
@@ -321,8 +276,6 @@ MG_POOL_INSTANCES(avg_bwd, MG_POOL_AVGBWD_ARGS, MG_POOL_AVGBWD_PASS, MG_FN(avg_b
 #undef MG_POOL_MAXBWD_PASS
 #undef MG_POOL_AVGBWD_ARGS
 #undef MG_POOL_AVGBWD_PASS
-#undef MG_POOL_GATHER_ARGS
-#undef MG_POOL_GATHER_PASS
 #undef MG_POOL_MAX_AVX2
 #undef MG_TAKE
 #undef MG_TAKE_NOIDX
