@@ -1,5 +1,6 @@
-"""Layer benchmark cases (float32, BENCHMARKS.md): Linear 64×784→256 and Conv2d 64×1×28×28→16,
-5×5, padding 2; forward (no grad) and forward+backward (input, weight and bias grads); minigrad vs
+"""Layer benchmark cases (float32, BENCHMARKS.md): Linear 64×784→256, Conv2d 64×1×28×28→16 and
+64×16×14×14→32 (LeNet's convs, 5×5, padding 2), Conv2d 32×32×16×16→64 (3×3, padding 1); forward
+(no grad) and forward+backward (input, weight and bias grads); minigrad vs
 its NumPy twin (the expression a NumPy user would write, backward by hand) vs torch CPU with the
 same parameters, interleaved in one process. The NumPy twin is also the reference minigrad is
 checked against, so the check does not need torch.
@@ -133,6 +134,16 @@ def cases(quick=False):
                         lambda: mnn.Conv2d(1, 16, 5, padding=2), lambda: tnn.Conv2d(1, 16, 5, padding=2),
                         lambda x, w, b: np_conv2d(x, w, b, 2), lambda x, w, b, g: np_conv2d_fwd_bwd(x, w, b, g, 2),
                         (n, 1, 28, 28), 2.0 * n * 16 * 28 * 28 * 25)
+    # LeNet's second conv and a 3x3 conv with many channels (issue 14's targets)
+    out += _layer_cases(f"Conv2d {n}×16×14×14→32 5×5 p2",
+                        lambda: mnn.Conv2d(16, 32, 5, padding=2), lambda: tnn.Conv2d(16, 32, 5, padding=2),
+                        lambda x, w, b: np_conv2d(x, w, b, 2), lambda x, w, b, g: np_conv2d_fwd_bwd(x, w, b, g, 2),
+                        (n, 16, 14, 14), 2.0 * n * 32 * 14 * 14 * 16 * 25)
+    m = 2 if quick else 32
+    out += _layer_cases(f"Conv2d {m}×32×16×16→64 3×3 p1",
+                        lambda: mnn.Conv2d(32, 64, 3, padding=1), lambda: tnn.Conv2d(32, 64, 3, padding=1),
+                        lambda x, w, b: np_conv2d(x, w, b, 1), lambda x, w, b, g: np_conv2d_fwd_bwd(x, w, b, g, 1),
+                        (m, 32, 16, 16), 2.0 * m * 64 * 16 * 16 * 32 * 9)
     return out
 
 
