@@ -3,8 +3,9 @@
  * they call for shapes too narrow for one vector. Same semantics, bit for bit, as the bodies.
  *
  * Why by hand: GCC's auto-vectorised stride-2 loops (9 strided gathers for 3x3) ran at ~1.4x
- * the copy time for k2s2 and ~2x the intrinsics for k3s2p1, and could not vectorise the
- * window-edge cases at all (KERNELS.md §2).
+ * the copy time for k2s2 and ~3x these kernels' time for k3s2p1 (64x32x56x56, one thread),
+ * and the top row / left column of k3s2p1 went through the scalar generic loop (KERNELS.md
+ * §2 saw the same).
  *
  * Layout trick used throughout: 16 consecutive floats a0|a1 split into even and odd columns
  * with one in-lane shuffle each (_mm256_shuffle_ps 0x88 / 0xDD). The result is in the lane
