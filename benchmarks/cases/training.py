@@ -1,14 +1,8 @@
-"""Training, minigrad vs torch CPU from the same weights: one step of the LeNet-28 in
-BENCHMARKS.md (batch 64), and one epoch of examples/train_digits.py's model on the bundled 8×8
-digits (1,437 training images, batch 32, Adam; framework overhead more than arithmetic)."""
-import importlib.util
-import os
-
+"""One training step of the LeNet-28 in BENCHMARKS.md (batch 64), minigrad vs torch CPU."""
 import numpy as np
 
 import minigrad
 import minigrad.nn.functional as F
-from minigrad.data import load_digits, train_test_split
 from benchmarks.common import Case, sgd_step_pair, torch
 
 
@@ -44,72 +38,5 @@ def _step_case(batch, size):
                 no_numpy_twin="a whole training step (autograd + optimizer)")
 
 
-def _digits_model():
-    """examples/train_digits.py's lenet(8), loaded from the example itself."""
-    path = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "train_digits.py")
-    spec = importlib.util.spec_from_file_location("_train_digits", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.lenet(8)
-
-
-def _torch_digits_model():
-    """The same layers in torch (the check compares the state dicts' names and shapes)."""
-    n = torch.nn
-    return n.Sequential(
-        n.Conv2d(1, 16, 3, padding=1), n.ReLU(), n.MaxPool2d(2),
-        n.Conv2d(16, 32, 3, padding=1), n.ReLU(), n.MaxPool2d(2),
-        n.Flatten(), n.Linear(128, 64), n.ReLU(), n.Linear(64, 10))
-
-
-def _digits_epoch_case(quick):
-    x, y = load_digits()
-    train, _ = train_test_split(len(x), 0.2, seed=0)
-    x, y = x[train][:, None], y[train]
-    if quick:
-        x, y = x[:64], y[:64]
-    batches = [(x[i:i + 32], y[i:i + 32]) for i in range(0, len(x), 32)]
-    m_model = _digits_model()
-    m_opt = minigrad.optim.Adam(m_model.parameters(), lr=2e-3)
-    m_batches = [(minigrad.tensor(a), minigrad.tensor(b)) for a, b in batches]
-
-    def mg():
-        for xb, yb in m_batches:
-            m_opt.zero_grad()
-            F.cross_entropy(m_model(xb), yb).backward()
-            m_opt.step()
-
-    t = t_model = None
-    if torch is not None:
-        t_model = _torch_digits_model()
-        t_model.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in m_model.state_dict().items()})
-        t_opt = torch.optim.Adam(t_model.parameters(), lr=2e-3)
-        t_batches = [(torch.from_numpy(a), torch.from_numpy(b)) for a, b in batches]
-
-        def t():
-            for xb, yb in t_batches:
-                t_opt.zero_grad()
-                torch.nn.functional.cross_entropy(t_model(xb), yb).backward()
-                t_opt.step()
-
-    def check():
-        xb, yb = m_batches[0]
-        with minigrad.no_grad():
-            loss = F.cross_entropy(m_model(xb), yb).item()
-        if t_model is not None:
-            shapes = {k: tuple(v.shape) for k, v in m_model.state_dict().items()}
-            assert shapes == {k: tuple(v.shape) for k, v in t_model.state_dict().items()}, shapes
-            t_model.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in m_model.state_dict().items()})
-            with torch.no_grad():
-                ref = torch.nn.functional.cross_entropy(t_model(torch.from_numpy(batches[0][0])),
-                                                        torch.from_numpy(batches[0][1])).item()
-            assert abs(loss - ref) < 1e-4 * max(1.0, abs(ref)), (loss, ref)
-        else:
-            assert np.isfinite(loss) and 0.0 < loss < 4.0, loss
-
-    return Case("training", f"digits epoch ({len(x)} images, batch 32, Adam)", mg, None, t, check,
-                no_numpy_twin="a whole training epoch (autograd + optimizer)")
-
-
 def cases(quick=False):
-    return [_step_case(8 if quick else 64, 28), _digits_epoch_case(quick)]
+    return [_step_case(8 if quick else 64, 28)]
