@@ -112,6 +112,21 @@ def copy_of(nbytes):
     return copy
 
 
+def check_loss_like_torch(m_model, t_model, x, y, plausible):
+    """The minigrad model's cross-entropy on (x, y) equals torch's from the same weights (copied
+    into t_model first); without torch, it is finite and inside the `plausible` (lo, hi)."""
+    import minigrad.nn.functional as F
+    with minigrad.no_grad():
+        loss = F.cross_entropy(m_model(minigrad.tensor(x)), minigrad.tensor(y)).item()
+    if t_model is None:
+        assert np.isfinite(loss) and plausible[0] < loss < plausible[1], loss
+        return
+    t_model.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in m_model.state_dict().items()})
+    with torch.no_grad():
+        ref = torch.nn.functional.cross_entropy(t_model(torch.from_numpy(x)), torch.from_numpy(y)).item()
+    assert abs(loss - ref) < 1e-4 * max(1.0, abs(ref)), (loss, ref)
+
+
 def sgd_step_pair(m_model, make_torch_model, x, y, lr=0.01, momentum=0.9):
     """One training step (zero_grad, forward, cross-entropy, backward, SGD step) for a minigrad
     model and, when torch is importable, for the same architecture in torch holding the same
