@@ -38,26 +38,12 @@ cdef extern from "act_kernels.h" nogil:
 cdef enum:
     BLOCK = 16384
 
-# Outputs of at least this many bytes are written with non-temporal stores (the table's `_nt`
-# loops, where the ISA has them): half the last-level cache of the reference machine (32 MiB
-# L3). Smaller outputs may still be in the cache when the next op reads them, so they are
-# stored normally. Input and output together then exceed the cache anyway.
-STREAM_MIN_BYTES = 16 << 20
-cdef Py_ssize_t _stream_min = STREAM_MIN_BYTES
+# the streaming-store threshold (the table's `_nt` loops, where the ISA has them)
+include "_stream.pxi"
 
 
 cdef inline bint _stream(Py_ssize_t n, Py_ssize_t isz) noexcept nogil:
     return n * isz >= _stream_min
-
-
-def set_stream_min_bytes(Py_ssize_t nbytes):
-    """Set the output size from which the streaming loops run (default STREAM_MIN_BYTES; 0:
-    always, e.g. to test them on small arrays). Returns the previous value."""
-    global _stream_min
-    if nbytes < 0:
-        raise ValueError(f"set_stream_min_bytes: nbytes must be >= 0, got {nbytes}")
-    old, _stream_min = _stream_min, nbytes
-    return old
 
 _ISA_NAMES = ("baseline", "avx2")
 cdef int _isa = 0

@@ -15,7 +15,7 @@ import os
 import numpy as np
 
 from cython.parallel cimport prange, threadid
-from libc.stdint cimport int32_t, int64_t
+from libc.stdint cimport int32_t, int64_t, uintptr_t
 from libc.math cimport INFINITY
 from libc.string cimport memset
 
@@ -41,9 +41,9 @@ cdef extern from "pool_kernels.h" nogil:
     void mg_pool_avg_k3s2p1_f64(int isa, const double *inp, double *out, double div, int64_t W,
                                 int64_t OW, int64_t oh0, int64_t oh1, int64_t ow0, int64_t ow1)
     void mg_pool_max_bwd_k2s2_f32(int isa, const float *go, const int64_t *idx, float *gi, int64_t W,
-                                  int64_t OW, int64_t oh1, int64_t ow1)
+                                  int64_t OW, int64_t oh1, int64_t ow1, int stream)
     void mg_pool_max_bwd_k2s2_f64(int isa, const double *go, const int64_t *idx, double *gi, int64_t W,
-                                  int64_t OW, int64_t oh1, int64_t ow1)
+                                  int64_t OW, int64_t oh1, int64_t ow1, int stream)
     int mg_pool_k3s2p1_gather_ok(int isa, int64_t W)
     void mg_pool_max_bwd_k3s2p1_gather_f32(const float *go, const int64_t *idx, float *gi, int64_t W,
                                            int64_t OW, int64_t OH, int32_t *code, int64_t y0,
@@ -63,6 +63,10 @@ _ISA_NAMES = ("baseline", "avx2")
 cdef int _isa = 1 if (MG_POOL_HAVE_AVX2_BUILD and minigrad_cpu_has(0)) else 0
 if os.environ.get("MINIGRAD_POOL_ISA", "") == "baseline":
     _isa = 0
+
+
+# the streaming-store threshold (k2s2 backward, float32, AVX2)
+include "_stream.pxi"
 
 
 def isa():
@@ -244,7 +248,8 @@ cdef inline void _max_bwd_disjoint_rows(const real_t *go, const int64_t *ix, rea
 
 
 cdef inline void _max_bwd_disjoint_plane(const real_t *go, const int64_t *ix, real_t *gi, Geom *g,
-                                         const int64_t *cmap, int fast, int isa) noexcept nogil:
+                                         const int64_t *cmap, int fast, int isa,
+                                         int stream) noexcept nogil:
     cdef int64_t h1, w1
     if fast != FAST_K2S2:
         _max_bwd_disjoint_rows(go, ix, gi, g, cmap, 0, g.H, 0)
@@ -254,9 +259,9 @@ cdef inline void _max_bwd_disjoint_plane(const real_t *go, const int64_t *ix, re
     h1 = _interior_hi(g.H, g.OH, 2, 2, 0, 1, 0)
     w1 = _interior_hi(g.W, g.OW, 2, 2, 0, 1, 0)
     if real_t is float:
-        mg_pool_max_bwd_k2s2_f32(isa, go, ix, gi, g.W, g.OW, h1, w1)
+        mg_pool_max_bwd_k2s2_f32(isa, go, ix, gi, g.W, g.OW, h1, w1, stream)
     else:
-        mg_pool_max_bwd_k2s2_f64(isa, go, ix, gi, g.W, g.OW, h1, w1)
+        mg_pool_max_bwd_k2s2_f64(isa, go, ix, gi, g.W, g.OW, h1, w1, 0)
     if 2 * w1 < g.W:
         _max_bwd_disjoint_rows(go, ix, gi, g, cmap, 0, 2 * h1, 2 * w1)
     _max_bwd_disjoint_rows(go, ix, gi, g, cmap, 2 * h1, g.H, 0)
@@ -291,7 +296,7 @@ def max_pool2d_backward(const real_t[:, :, ::1] grad_out, const int64_t[:, :, ::
                         kH, kW, sH, sW, pH, pW, dH, dW)
     cdef Py_ssize_t p, task, P = grad_out.shape[0]
     cdef int64_t L = g.OH * g.OW, HW = g.H * g.W, c, t, o, nb = 1, rb, y0, y1
-    cdef int fast = _fast_kind(&g), isa_ = _isa
+    cdef int fast = _fast_kind(&g), isa_ = _isa, stream = 0
     cdef int64_t[::1] cmap
     cdef int32_t[:, ::1] codes
     cdef const int64_t *cm = NULL
@@ -309,11 +314,16 @@ def max_pool2d_backward(const real_t[:, :, ::1] grad_out, const int64_t[:, :, ::
             if o < g.OW and t % g.dW == 0 and t // g.dW < g.kW:
                 cmap[c] = o
         cm = &cmap[0]
+        # streaming stores for a large k2s2 gradient that the kernel writes whole: no remainder
+        # rows/columns (W = 2*OW, H = 2*OH) and 16-byte aligned rows (see pool_kernels_avx2.h)
+        stream = (fast == FAST_K2S2 and P * HW * <Py_ssize_t>sizeof(real_t) >= _stream_min
+                  and g.W == 2 * g.OW and g.H == 2 * g.OH and g.W % 4 == 0
+                  and <uintptr_t>&grad_in[0, 0, 0] % 16 == 0)
         with nogil:
             for p in prange(P, num_threads=num_threads, use_threads_if=num_threads > 1,
                             schedule="static"):
                 _max_bwd_disjoint_plane(&grad_out[p, 0, 0], &indices[p, 0, 0], &grad_in[p, 0, 0],
-                                        &g, cm, fast, isa_)
+                                        &g, cm, fast, isa_, stream)
     elif real_t is float and fast == FAST_K3S2P1 and mg_pool_k3s2p1_gather_ok(isa_, g.W):
         codes = np.empty((max(num_threads, 1), L), np.int32)   # tap offsets, per thread
         if P < 4 * num_threads:   # few planes: row blocks as well (any cut gives the same result)

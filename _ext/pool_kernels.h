@@ -54,7 +54,7 @@ MG_POOL_AVX2 static void mg_pool_max_k3s2p1_hand_f32(const float *restrict in, f
         int64_t ow1);
 MG_POOL_AVX2 static void mg_pool_max_bwd_k2s2_hand_f32(const float *restrict go,
         const int64_t *restrict idx, float *restrict gi, int64_t W, int64_t OW, int64_t oh1,
-        int64_t ow1);
+        int64_t ow1, int stream);
 #else
 #define MG_POOL_HAND 0
 #endif

@@ -184,20 +184,32 @@ MG_H __m256 mg_h_sel(__m256 v, __m256i rel, __m256i ok, int64_t c) {
         _mm256_and_si256(_mm256_cmpeq_epi32(rel, _mm256_set1_epi32((int)c)), ok)));
 }
 
-/* (e0, o0, e1, o1, ...) to dst[0..16) */
-MG_H void mg_h_store_interleaved(float *dst, __m256 e, __m256 o) {
+/* (e0, o0, e1, o1, ...) to dst[0..16); `nt`: with non-temporal stores (dst 16-byte aligned) */
+MG_H void mg_h_store_interleaved(float *dst, __m256 e, __m256 o, int nt) {
     const __m256 lo = _mm256_unpacklo_ps(e, o), hi = _mm256_unpackhi_ps(e, o);
-    _mm256_storeu_ps(dst, _mm256_permute2f128_ps(lo, hi, 0x20));
-    _mm256_storeu_ps(dst + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+    if (nt) {
+        _mm_stream_ps(dst, _mm256_castps256_ps128(lo));
+        _mm_stream_ps(dst + 4, _mm256_castps256_ps128(hi));
+        _mm_stream_ps(dst + 8, _mm256_extractf128_ps(lo, 1));
+        _mm_stream_ps(dst + 12, _mm256_extractf128_ps(hi, 1));
+    } else {
+        _mm256_storeu_ps(dst, _mm256_permute2f128_ps(lo, hi, 0x20));
+        _mm256_storeu_ps(dst + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+    }
 }
 
-/* k2s2 backward, window-local (see max_bwd_k2s2_body): rows [0, 2*oh1) x cols [0, 2*ow1) */
+/* k2s2 backward, window-local (see max_bwd_k2s2_body): rows [0, 2*oh1) x cols [0, 2*ow1).
+ * `stream`: write with non-temporal stores (the gradient is large and is not read again soon;
+ * this saves reading each output line into the cache first). pool.pyx asks for it only when
+ * these stores cover the whole plane (no remainder rows/columns written with regular stores:
+ * mixing both kinds on one cache line costs a round trip to memory each time) and every row
+ * starts 16-byte aligned. */
 MG_POOL_AVX2 static void mg_pool_max_bwd_k2s2_hand_f32(const float *restrict go,
         const int64_t *restrict idx, float *restrict gi, int64_t W, int64_t OW, int64_t oh1,
-        int64_t ow1)
+        int64_t ow1, int stream)
 {
     if (ow1 < 8 || W > MG_HAND_MAX_W) {
-        mg_pool_max_bwd_k2s2_body_f32(go, idx, gi, W, OW, oh1, ow1);
+        mg_pool_max_bwd_k2s2_body_f32(go, idx, gi, W, OW, oh1, ow1, 0);
         return;
     }
     const __m256 zero = _mm256_setzero_ps();
@@ -209,10 +221,13 @@ MG_POOL_AVX2 static void mg_pool_max_bwd_k2s2_hand_f32(const float *restrict go,
             const __m256i rel = mg_h_rel(idx + oh * OW + ow, 2 * oh * W + 2 * ow, &ok);
             /* 0 + g: the scatter's zeroed gradient plus g (-0.0 -> +0.0) */
             const __m256 g = _mm256_add_ps(zero, _mm256_loadu_ps(go + oh * OW + ow));
-            mg_h_store_interleaved(d0 + 2 * ow, mg_h_sel(g, rel, ok, 0), mg_h_sel(g, rel, ok, 1));
-            mg_h_store_interleaved(d0 + W + 2 * ow, mg_h_sel(g, rel, ok, W), mg_h_sel(g, rel, ok, W + 1));
+            mg_h_store_interleaved(d0 + 2 * ow, mg_h_sel(g, rel, ok, 0), mg_h_sel(g, rel, ok, 1), stream);
+            mg_h_store_interleaved(d0 + W + 2 * ow, mg_h_sel(g, rel, ok, W), mg_h_sel(g, rel, ok, W + 1),
+                                   stream);
         }
     }
+    if (stream)
+        _mm_sfence();
 }
 
 /* ---- k3s2p1 backward: a gather through tap offsets ----
@@ -291,7 +306,7 @@ MG_POOL_AVX2 static void mg_pool_max_bwd_k3s2p1_hand_f32(const float *restrict g
                 mg_h_k3_terms(g0 + i, k0 + i, r, &acc_e, &acc_o);
                 if (two)
                     mg_h_k3_terms(g1 + i, k1 + i, 0, &acc_e, &acc_o);
-                mg_h_store_interleaved(d + 2 * i, acc_e, acc_o);
+                mg_h_store_interleaved(d + 2 * i, acc_e, acc_o, 0);
             }
             x0 = 2 * ni;
         }

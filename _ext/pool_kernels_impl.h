@@ -140,8 +140,9 @@ MG_POOL_INLINE void MG_FN(avg_k3s2p1_body)(const MG_T *restrict in, MG_T *restri
  * also drops indices outside the plane (SPEC #114216) since no tap has such an index.
  * `zero + g` (not g) keeps the scatter's `0 + g` result bit for bit: it turns -0.0 into +0.0. */
 MG_POOL_INLINE void MG_FN(max_bwd_k2s2_body)(const MG_T *restrict go, const int64_t *restrict idx,
-        MG_T *restrict gi, int64_t W, int64_t OW, int64_t oh1, int64_t ow1)
+        MG_T *restrict gi, int64_t W, int64_t OW, int64_t oh1, int64_t ow1, int stream)
 {
+    (void)stream;   /* only the hand-written AVX2 float version streams */
     const MG_T zero = 0;
     for (int64_t oh = 0; oh < oh1; ++oh) {
         const MG_T *g = go + oh * OW;
@@ -238,8 +239,8 @@ MG_POOL_INLINE void MG_FN(avg_bwd_body)(const MG_T *restrict go, const MG_T *res
     int64_t W, int64_t OW, int64_t oh0, int64_t oh1, int64_t ow0, int64_t ow1
 #define MG_POOL_AVG_PASS in, out, div, W, OW, oh0, oh1, ow0, ow1
 #define MG_POOL_MAXBWD_ARGS const MG_T *restrict go, const int64_t *restrict idx, \
-    MG_T *restrict gi, int64_t W, int64_t OW, int64_t oh1, int64_t ow1
-#define MG_POOL_MAXBWD_PASS go, idx, gi, W, OW, oh1, ow1
+    MG_T *restrict gi, int64_t W, int64_t OW, int64_t oh1, int64_t ow1, int stream
+#define MG_POOL_MAXBWD_PASS go, idx, gi, W, OW, oh1, ow1, stream
 #define MG_POOL_AVGBWD_ARGS const MG_T *restrict go, const MG_T *restrict div, \
     MG_T *restrict gi, MG_T *restrict scratch, const int64_t *restrict owr, \
     const int64_t *restrict ohr, int64_t H, int64_t W, int64_t OH, int64_t OW, int hkind

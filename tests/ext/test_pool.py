@@ -223,6 +223,31 @@ def test_max_pool_wide_rows_match_reference(H, W, k, p, ceil, isa):
             assert grad.tobytes() == want_grad.tobytes(), f"{kind} grad t{nt}"   # signed zeros too
 
 
+@pytest.mark.parametrize("H,W", [(16, 16), (24, 56), (8, 40), (17, 19), (6, 18)])
+def test_max_pool_backward_streaming_stores_same_bits(H, W, isa, num_threads):
+    """Forced on small planes, the k2s2 backward's streaming stores (used for large gradients
+    that the kernel writes whole) give the regular stores' bits; shapes with remainder rows or
+    columns, or unaligned rows, keep regular stores."""
+    rng = np.random.default_rng(W)
+    x = _edge_values(_data("ties", (3, H, W), np.float32, rng), rng)
+    OH, OW = H // 2, W // 2
+    idx = np.empty((3, OH, OW), np.int64)
+    K.max_pool2d_forward(x, np.empty((3, OH, OW), np.float32), idx, 2, 2, 2, 2, 0, 0, 1, 1, 1)
+    go = rng.uniform(-1.5, 1.5, size=(3, OH, OW)).astype(np.float32)
+    go.flat[::4] = -0.0
+    want = ref.max_pool2d_backward(go, idx, H, W).tobytes()
+    prev = K.set_stream_min_bytes(0)
+    try:
+        grad = np.full((3, H, W), 7, np.float32)
+        K.max_pool2d_backward(go, idx, grad, 2, 2, 2, 2, 0, 0, 1, 1, num_threads)
+    finally:
+        K.set_stream_min_bytes(prev)
+    assert grad.tobytes() == want
+    assert prev == K.STREAM_MIN_BYTES
+    with pytest.raises(ValueError, match="nbytes must be >= 0"):
+        K.set_stream_min_bytes(-1)
+
+
 # overlapping windows against the reference scatter, bit for bit: the scatter kernel, and for
 # k3s2p1 float32 on AVX2 the gather (the same terms added in the same order); few planes, so
 # the gather's row-block split across threads runs too
