@@ -27,6 +27,9 @@ cdef extern from "act_kernels.h" nogil:
         mg_zip_fn sigmoid_bwd, tanh_bwd, relu_bwd, leaky_bwd, mul
         mg_prelu_bwd_fn prelu_bwd
         mg_rrelu_fn rrelu
+        mg_map_fn relu_nt, leaky_nt
+        mg_zip_fn relu_bwd_nt, leaky_bwd_nt
+        mg_prelu_bwd_fn prelu_bwd_nt
     const mg_act_table *mg_act_get_table(int isa, int dbl)
     int MG_ACT_HAVE_AVX2
     uint64_t mg_rng_key(uint64_t seed)
@@ -34,6 +37,13 @@ cdef extern from "act_kernels.h" nogil:
 # Elements per block: large enough to amortise a call, small enough to balance two threads.
 cdef enum:
     BLOCK = 16384
+
+# the streaming-store threshold (the table's `_nt` loops, where the ISA has them)
+include "_stream.pxi"
+
+
+cdef inline bint _stream(Py_ssize_t n, Py_ssize_t isz) noexcept nogil:
+    return n * isz >= _stream_min
 
 _ISA_NAMES = ("baseline", "avx2")
 cdef int _isa = 0
@@ -102,20 +112,24 @@ def tanh_forward(real_t[::1] x, real_t[::1] out, int num_threads):
 
 def relu_forward(real_t[::1] x, real_t[::1] out, int num_threads):
     """out = max(x, 0) (NaN stays NaN); out may be x itself."""
+    cdef const mg_act_table *t
     if x.shape[0] == 0:
         return
     with nogil:
-        _map(_table(real_t is double).relu, <char *>&x[0], <char *>&out[0], x.shape[0],
-             sizeof(real_t), 0.0, num_threads)
+        t = _table(real_t is double)
+        _map(t.relu_nt if _stream(x.shape[0], sizeof(real_t)) else t.relu, <char *>&x[0],
+             <char *>&out[0], x.shape[0], sizeof(real_t), 0.0, num_threads)
 
 
 def leaky_relu_forward(real_t[::1] x, real_t[::1] out, double slope, int num_threads):
     """out = x if x > 0 else slope * x; out may be x itself."""
+    cdef const mg_act_table *t
     if x.shape[0] == 0:
         return
     with nogil:
-        _map(_table(real_t is double).leaky, <char *>&x[0], <char *>&out[0], x.shape[0],
-             sizeof(real_t), slope, num_threads)
+        t = _table(real_t is double)
+        _map(t.leaky_nt if _stream(x.shape[0], sizeof(real_t)) else t.leaky, <char *>&x[0],
+             <char *>&out[0], x.shape[0], sizeof(real_t), slope, num_threads)
 
 
 def prelu_forward(real_t[::1] x, real_t[::1] weight, real_t[::1] out, Py_ssize_t channels,
@@ -126,7 +140,8 @@ def prelu_forward(real_t[::1] x, real_t[::1] weight, real_t[::1] out, Py_ssize_t
         return
     nb = (inner + BLOCK - 1) // BLOCK
     rows = n // inner
-    cdef mg_map_fn fn = _table(real_t is double).leaky
+    cdef const mg_act_table *t = _table(real_t is double)
+    cdef mg_map_fn fn = t.leaky_nt if _stream(n, sizeof(real_t)) else t.leaky
     with nogil:
         for task in prange(rows * nb, num_threads=num_threads, use_threads_if=num_threads > 1,
                            schedule="static"):
@@ -174,20 +189,26 @@ def tanh_backward(real_t[::1] grad, real_t[::1] result, real_t[::1] out, int num
 
 def relu_backward(real_t[::1] grad, real_t[::1] result, real_t[::1] out, int num_threads):
     """out = 0 where result <= 0, else grad (torch's threshold_backward: gradient 0 at x = 0)."""
+    cdef const mg_act_table *t
     if grad.shape[0] == 0:
         return
     with nogil:
-        _zip(_table(real_t is double).relu_bwd, <char *>&grad[0], <char *>&result[0],
-             <char *>&out[0], grad.shape[0], sizeof(real_t), 0.0, num_threads)
+        t = _table(real_t is double)
+        _zip(t.relu_bwd_nt if _stream(grad.shape[0], sizeof(real_t)) else t.relu_bwd,
+             <char *>&grad[0], <char *>&result[0], <char *>&out[0], grad.shape[0], sizeof(real_t),
+             0.0, num_threads)
 
 
 def leaky_relu_backward(real_t[::1] grad, real_t[::1] x, real_t[::1] out, double slope, int num_threads):
     """out = grad if x > 0 else slope * grad (x: the input, or the output when slope >= 0)."""
+    cdef const mg_act_table *t
     if grad.shape[0] == 0:
         return
     with nogil:
-        _zip(_table(real_t is double).leaky_bwd, <char *>&grad[0], <char *>&x[0], <char *>&out[0],
-             grad.shape[0], sizeof(real_t), slope, num_threads)
+        t = _table(real_t is double)
+        _zip(t.leaky_bwd_nt if _stream(grad.shape[0], sizeof(real_t)) else t.leaky_bwd,
+             <char *>&grad[0], <char *>&x[0], <char *>&out[0], grad.shape[0], sizeof(real_t), slope,
+             num_threads)
 
 
 def rrelu_backward(real_t[::1] grad, real_t[::1] noise, real_t[::1] out, int num_threads):
@@ -217,7 +238,8 @@ def prelu_backward(real_t[::1] grad, real_t[::1] x, real_t[::1] weight, real_t[:
     nb = (inner + BLOCK - 1) // BLOCK
     rows = n // inner
     ntask = rows * nb
-    cdef mg_prelu_bwd_fn fn = _table(real_t is double).prelu_bwd
+    cdef const mg_act_table *t = _table(real_t is double)
+    cdef mg_prelu_bwd_fn fn = t.prelu_bwd_nt if need_input and _stream(n, sizeof(real_t)) else t.prelu_bwd
     partial = <double *>malloc(ntask * sizeof(double))
     if partial == NULL:
         raise MemoryError()

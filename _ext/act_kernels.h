@@ -166,6 +166,11 @@ typedef struct {
     mg_zip_fn sigmoid_bwd, tanh_bwd, relu_bwd, leaky_bwd, mul;   /* out = g * f'(a) */
     mg_prelu_bwd_fn prelu_bwd;
     mg_rrelu_fn rrelu;
+    /* the same results written with non-temporal stores, for outputs larger than the caches
+     * (section 4; the regular loops where an ISA has none) */
+    mg_map_fn relu_nt, leaky_nt;
+    mg_zip_fn relu_bwd_nt, leaky_bwd_nt;
+    mg_prelu_bwd_fn prelu_bwd_nt;
 } mg_act_table;
 
 /* No `restrict`: in-place ReLU/LeakyReLU/RReLU pass out == a; GCC's run-time alias check keeps
@@ -251,21 +256,32 @@ ATTR static void mg_rrelu_##S##_##ISA(const void *a, void *out, void *nz, ptrdif
         noise[i] = neg ? r : (T)1;                                                                 \
         y[i] = neg ? yr : xi;                                                                      \
     }                                                                                              \
-}                                                                                                  \
+}
+
+/* A table of one (dtype, ISA) pair's loops; NT names the streaming versions' ISA suffix and
+ * PRELU_BWD the regular PReLU backward (both the plain loops', except for AVX2 float32). */
+#define MG_ACT_TABLE(S, ISA, NT, PRELU_BWD)                                                        \
 static const mg_act_table mg_act_##S##_##ISA = {                                                   \
     mg_sigmoid_##S##_##ISA, mg_tanh_##S##_##ISA, mg_relu_##S##_##ISA, mg_leaky_##S##_##ISA,        \
     mg_sigmoid_bwd_##S##_##ISA, mg_tanh_bwd_##S##_##ISA, mg_relu_bwd_##S##_##ISA,                  \
-    mg_leaky_bwd_##S##_##ISA, mg_mul_##S##_##ISA, mg_prelu_bwd_##S##_##ISA, mg_rrelu_##S##_##ISA};
+    mg_leaky_bwd_##S##_##ISA, mg_mul_##S##_##ISA, PRELU_BWD, mg_rrelu_##S##_##ISA,                 \
+    mg_relu_##S##_##NT, mg_leaky_##S##_##NT, mg_relu_bwd_##S##_##NT, mg_leaky_bwd_##S##_##NT,      \
+    mg_prelu_bwd_##S##_##NT};
 
 /* ***** 3. tables ***** */
 
 MG_ACT_LOOPS(float, f, base, )
 MG_ACT_LOOPS(double, d, base, )
+MG_ACT_TABLE(f, base, base, mg_prelu_bwd_f_base)
+MG_ACT_TABLE(d, base, base, mg_prelu_bwd_d_base)
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define MG_ACT_HAVE_AVX2 1
 MG_ACT_LOOPS(float, f, avx2, __attribute__((target("avx2,fma"))))
 MG_ACT_LOOPS(double, d, avx2, __attribute__((target("avx2,fma"))))
+#include "act_kernels_avx2.h"
+MG_ACT_TABLE(f, avx2, nt, mg_prelu_bwd_f_fused)
+MG_ACT_TABLE(d, avx2, avx2, mg_prelu_bwd_d_avx2)
 #else
 #define MG_ACT_HAVE_AVX2 0
 #define mg_act_f_avx2 mg_act_f_base

@@ -15,7 +15,7 @@ import os
 import numpy as np
 
 from cython.parallel cimport prange, threadid
-from libc.stdint cimport int64_t
+from libc.stdint cimport int32_t, int64_t, uintptr_t
 from libc.math cimport INFINITY
 from libc.string cimport memset
 
@@ -41,9 +41,13 @@ cdef extern from "pool_kernels.h" nogil:
     void mg_pool_avg_k3s2p1_f64(int isa, const double *inp, double *out, double div, int64_t W,
                                 int64_t OW, int64_t oh0, int64_t oh1, int64_t ow0, int64_t ow1)
     void mg_pool_max_bwd_k2s2_f32(int isa, const float *go, const int64_t *idx, float *gi, int64_t W,
-                                  int64_t OW, int64_t oh1, int64_t ow1)
+                                  int64_t OW, int64_t oh1, int64_t ow1, int stream)
     void mg_pool_max_bwd_k2s2_f64(int isa, const double *go, const int64_t *idx, double *gi, int64_t W,
-                                  int64_t OW, int64_t oh1, int64_t ow1)
+                                  int64_t OW, int64_t oh1, int64_t ow1, int stream)
+    int mg_pool_k3s2p1_gather_ok(int isa, int64_t W)
+    void mg_pool_max_bwd_k3s2p1_gather_f32(const float *go, const int64_t *idx, float *gi, int64_t W,
+                                           int64_t OW, int64_t OH, int32_t *code, int64_t y0,
+                                           int64_t y1)
     void mg_pool_avg_bwd_f32(int isa, const float *go, const float *div, float *gi, float *scratch,
                              const int64_t *owr, const int64_t *ohr, int64_t H, int64_t W,
                              int64_t OH, int64_t OW, int hkind)
@@ -59,6 +63,10 @@ _ISA_NAMES = ("baseline", "avx2")
 cdef int _isa = 1 if (MG_POOL_HAVE_AVX2_BUILD and minigrad_cpu_has(0)) else 0
 if os.environ.get("MINIGRAD_POOL_ISA", "") == "baseline":
     _isa = 0
+
+
+# the streaming-store threshold (k2s2 backward, float32, AVX2)
+include "_stream.pxi"
 
 
 def isa():
@@ -163,13 +171,13 @@ cdef inline void _max_rect(const real_t *x, real_t *y, int64_t *ind, Geom *g, in
 
 cdef inline void _max_plane(const real_t *x, real_t *y, int64_t *ind, Geom *g, int fast,
                             int isa) noexcept nogil:
-    cdef int64_t h0, h1, w0, w1
+    cdef int64_t h0 = 0, h1, w0 = 0, w1
     if fast == FAST_NONE:
         _max_rect(x, y, ind, g, 0, g.OH, 0, g.OW)
         return
-    h0 = _interior_lo(g.sH, g.pH)
+    # k2s2 has no padding; the k3s2p1 kernels also take the top row and left column, whose
+    # windows reach into the padding: only the bottom/right overhang is left to the ring below
     h1 = _interior_hi(g.H, g.OH, g.kH, g.sH, g.pH, g.dH, h0)
-    w0 = _interior_lo(g.sW, g.pW)
     w1 = _interior_hi(g.W, g.OW, g.kW, g.sW, g.pW, g.dW, w0)
     if fast == FAST_K2S2:
         if real_t is float:
@@ -181,11 +189,9 @@ cdef inline void _max_plane(const real_t *x, real_t *y, int64_t *ind, Geom *g, i
             mg_pool_max_k3s2p1_f32(isa, x, y, ind, g.W, g.OW, h0, h1, w0, w1)
         else:
             mg_pool_max_k3s2p1_f64(isa, x, y, ind, g.W, g.OW, h0, h1, w0, w1)
-    # the border ring (padding, ceil_mode overhang) through the generic window helper
-    _max_rect(x, y, ind, g, 0, h0, 0, g.OW)
+    # the bottom/right ring (odd sizes, ceil_mode overhang) through the generic window helper
     _max_rect(x, y, ind, g, h1, g.OH, 0, g.OW)
-    _max_rect(x, y, ind, g, h0, h1, 0, w0)
-    _max_rect(x, y, ind, g, h0, h1, w1, g.OW)
+    _max_rect(x, y, ind, g, 0, h1, w1, g.OW)
 
 
 def max_pool2d_forward(const real_t[:, :, ::1] x, real_t[:, :, ::1] out, int64_t[:, :, ::1] indices,
@@ -242,7 +248,8 @@ cdef inline void _max_bwd_disjoint_rows(const real_t *go, const int64_t *ix, rea
 
 
 cdef inline void _max_bwd_disjoint_plane(const real_t *go, const int64_t *ix, real_t *gi, Geom *g,
-                                         const int64_t *cmap, int fast, int isa) noexcept nogil:
+                                         const int64_t *cmap, int fast, int isa,
+                                         int stream) noexcept nogil:
     cdef int64_t h1, w1
     if fast != FAST_K2S2:
         _max_bwd_disjoint_rows(go, ix, gi, g, cmap, 0, g.H, 0)
@@ -252,9 +259,9 @@ cdef inline void _max_bwd_disjoint_plane(const real_t *go, const int64_t *ix, re
     h1 = _interior_hi(g.H, g.OH, 2, 2, 0, 1, 0)
     w1 = _interior_hi(g.W, g.OW, 2, 2, 0, 1, 0)
     if real_t is float:
-        mg_pool_max_bwd_k2s2_f32(isa, go, ix, gi, g.W, g.OW, h1, w1)
+        mg_pool_max_bwd_k2s2_f32(isa, go, ix, gi, g.W, g.OW, h1, w1, stream)
     else:
-        mg_pool_max_bwd_k2s2_f64(isa, go, ix, gi, g.W, g.OW, h1, w1)
+        mg_pool_max_bwd_k2s2_f64(isa, go, ix, gi, g.W, g.OW, h1, w1, 0)
     if 2 * w1 < g.W:
         _max_bwd_disjoint_rows(go, ix, gi, g, cmap, 0, 2 * h1, 2 * w1)
     _max_bwd_disjoint_rows(go, ix, gi, g, cmap, 2 * h1, g.H, 0)
@@ -279,23 +286,26 @@ def max_pool2d_backward(const real_t[:, :, ::1] grad_out, const int64_t[:, :, ::
                         int dH, int dW, int num_threads):
     """grad_in[p].flat[indices[p, i]] += grad_out[p].flat[i] over a zero grad_in (NumPy:
     np.add.at), skipping indices outside [0, H*W). Writes every element of grad_in (it may be
-    uninitialised). indices must come from max_pool2d_forward with the same geometry: when the
-    windows are disjoint each element is computed from its own window's index (one pass, no
-    zero fill); otherwise each plane is zeroed and scattered into."""
+    uninitialised). indices must come from max_pool2d_forward with the same geometry:
+    - disjoint windows: each element from its own window's index (one pass, no zero fill);
+    - k3s2p1, float32 on AVX2: a gather, each element the sum of its covering windows' terms
+      in output order, which is the scatter's sum bit for bit; planes are cut into row blocks
+      when there are few of them, so every thread stays busy;
+    - other overlapping windows: each plane zeroed and scattered into, in output order."""
     cdef Geom g = _geom(grad_in.shape[1], grad_in.shape[2], grad_out.shape[1], grad_out.shape[2],
                         kH, kW, sH, sW, pH, pW, dH, dW)
-    cdef Py_ssize_t p, P = grad_out.shape[0]
-    cdef int64_t L = g.OH * g.OW, HW = g.H * g.W, c, t, o
-    cdef int fast = _fast_kind(&g), isa_ = _isa
-    cdef bint disjoint = _windows_disjoint(&g)
+    cdef Py_ssize_t p, task, P = grad_out.shape[0]
+    cdef int64_t L = g.OH * g.OW, HW = g.H * g.W, c, t, o, nb = 1, rb, y0, y1
+    cdef int fast = _fast_kind(&g), isa_ = _isa, stream = 0
     cdef int64_t[::1] cmap
+    cdef int32_t[:, ::1] codes
     cdef const int64_t *cm = NULL
     if P == 0 or HW == 0:
         return
     if L == 0:
         grad_in[...] = 0
         return
-    if disjoint:
+    if _windows_disjoint(&g):
         cmap = np.full(g.W, -1, dtype=np.int64)   # shared by all planes (read-only in the loop)
         for c in range(g.W):
             t = c + g.pW
@@ -304,12 +314,35 @@ def max_pool2d_backward(const real_t[:, :, ::1] grad_out, const int64_t[:, :, ::
             if o < g.OW and t % g.dW == 0 and t // g.dW < g.kW:
                 cmap[c] = o
         cm = &cmap[0]
-    with nogil:
-        for p in prange(P, num_threads=num_threads, use_threads_if=num_threads > 1, schedule="static"):
-            if disjoint:
+        # streaming stores for a large k2s2 gradient that the kernel writes whole: no remainder
+        # rows/columns (W = 2*OW, H = 2*OH) and 16-byte aligned rows (see pool_kernels_avx2.h)
+        stream = (fast == FAST_K2S2 and P * HW * <Py_ssize_t>sizeof(real_t) >= _stream_min
+                  and g.W == 2 * g.OW and g.H == 2 * g.OH and g.W % 4 == 0
+                  and <uintptr_t>&grad_in[0, 0, 0] % 16 == 0)
+        with nogil:
+            for p in prange(P, num_threads=num_threads, use_threads_if=num_threads > 1,
+                            schedule="static"):
                 _max_bwd_disjoint_plane(&grad_out[p, 0, 0], &indices[p, 0, 0], &grad_in[p, 0, 0],
-                                        &g, cm, fast, isa_)
-            else:
+                                        &g, cm, fast, isa_, stream)
+    elif real_t is float and fast == FAST_K3S2P1 and mg_pool_k3s2p1_gather_ok(isa_, g.W):
+        codes = np.empty((max(num_threads, 1), L), np.int32)   # tap offsets, per thread
+        if P < 4 * num_threads:   # few planes: row blocks as well (any cut gives the same result)
+            nb = min(g.H, (4 * num_threads + P - 1) // P)
+        rb = (g.H + nb - 1) // nb
+        with nogil:
+            for task in prange(P * nb, num_threads=num_threads, use_threads_if=num_threads > 1,
+                               schedule="static"):
+                p = task // nb
+                y0 = (task % nb) * rb
+                y1 = min(y0 + rb, g.H)
+                if y0 < y1:
+                    mg_pool_max_bwd_k3s2p1_gather_f32(&grad_out[p, 0, 0], &indices[p, 0, 0],
+                                                      &grad_in[p, 0, 0], g.W, g.OW, g.OH,
+                                                      &codes[threadid(), 0], y0, y1)
+    else:
+        with nogil:
+            for p in prange(P, num_threads=num_threads, use_threads_if=num_threads > 1,
+                            schedule="static"):
                 _max_bwd_scatter_plane(&grad_out[p, 0, 0], &indices[p, 0, 0], &grad_in[p, 0, 0],
                                        L, HW)
 

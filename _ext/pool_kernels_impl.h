@@ -39,18 +39,40 @@ MG_POOL_INLINE void MG_FN(max_k2s2_body)(const MG_T *restrict in, MG_T *restrict
     }
 }
 
-/* ---- max 3x3, stride 2, padding 1: window rows 2oh-1..2oh+1, cols 2ow-1..2ow+1 ---- */
+/* ---- max 3x3, stride 2, padding 1: window rows 2oh-1..2oh+1, cols 2ow-1..2ow+1 ----
+ * Fills outputs [oh0,oh1) x [ow0,ow1) with oh1, ow1 such that no window reaches past the
+ * bottom/right edge; the top row and left column (oh = 0, ow = 0) reach into the padding and
+ * go through the edge helper, which scans only the in-bounds taps. */
+MG_POOL_INLINE void MG_FN(max_k3s2p1_edge)(const MG_T *restrict in, MG_T *restrict out,
+        int64_t *restrict idx, int64_t W, int64_t OW, int64_t oh, int64_t ow)
+{
+    const int64_t y0 = oh > 0 ? 2 * oh - 1 : 0, x0 = ow > 0 ? 2 * ow - 1 : 0;
+    MG_T m = in[y0 * W + x0]; int64_t k = y0 * W + x0;
+    for (int64_t y = y0; y <= 2 * oh + 1; ++y)
+        for (int64_t x = (y == y0 ? x0 + 1 : x0); x <= 2 * ow + 1; ++x)
+            MG_TAKE(in[y * W + x], y * W + x);
+    out[oh * OW + ow] = m;
+    if (idx) idx[oh * OW + ow] = k;
+}
+
 MG_POOL_INLINE void MG_FN(max_k3s2p1_body)(const MG_T *restrict in, MG_T *restrict out,
         int64_t *restrict idx, int64_t W, int64_t OW,
         int64_t oh0, int64_t oh1, int64_t ow0, int64_t ow1)
 {
     for (int64_t oh = oh0; oh < oh1; ++oh) {
+        if (oh == 0 || ow0 == 0) {   /* the row in the top padding, or the left column */
+            const int64_t end = oh == 0 ? ow1 : (ow1 < 1 ? ow1 : 1);
+            for (int64_t ow = ow0; ow < end; ++ow)
+                MG_FN(max_k3s2p1_edge)(in, out, idx, W, OW, oh, ow);
+            if (oh == 0) continue;
+        }
         const int64_t b0 = (2 * oh - 1) * W, b1 = b0 + W, b2 = b1 + W;
         const MG_T *r0 = in + b0, *r1 = in + b1, *r2 = in + b2;
         MG_T *o = out + oh * OW;
+        const int64_t owa = ow0 > 1 ? ow0 : 1;
         if (idx) {
             int64_t *ix = idx + oh * OW;
-            for (int64_t ow = ow0; ow < ow1; ++ow) {
+            for (int64_t ow = owa; ow < ow1; ++ow) {
                 const int64_t x = 2 * ow - 1;
                 MG_T m = r0[x]; int64_t k = b0 + x;
                 MG_TAKE(r0[x + 1], b0 + x + 1);
@@ -64,7 +86,7 @@ MG_POOL_INLINE void MG_FN(max_k3s2p1_body)(const MG_T *restrict in, MG_T *restri
                 o[ow] = m; ix[ow] = k;
             }
         } else {
-            for (int64_t ow = ow0; ow < ow1; ++ow) {
+            for (int64_t ow = owa; ow < ow1; ++ow) {
                 const int64_t x = 2 * ow - 1;
                 MG_T m = r0[x];
                 MG_TAKE_NOIDX(r0[x + 1]);
@@ -118,8 +140,9 @@ MG_POOL_INLINE void MG_FN(avg_k3s2p1_body)(const MG_T *restrict in, MG_T *restri
  * also drops indices outside the plane (SPEC #114216) since no tap has such an index.
  * `zero + g` (not g) keeps the scatter's `0 + g` result bit for bit: it turns -0.0 into +0.0. */
 MG_POOL_INLINE void MG_FN(max_bwd_k2s2_body)(const MG_T *restrict go, const int64_t *restrict idx,
-        MG_T *restrict gi, int64_t W, int64_t OW, int64_t oh1, int64_t ow1)
+        MG_T *restrict gi, int64_t W, int64_t OW, int64_t oh1, int64_t ow1, int stream)
 {
+    (void)stream;   /* only the hand-written AVX2 float version streams */
     const MG_T zero = 0;
     for (int64_t oh = 0; oh < oh1; ++oh) {
         const MG_T *g = go + oh * OW;
@@ -206,7 +229,9 @@ MG_POOL_INLINE void MG_FN(avg_bwd_body)(const MG_T *restrict go, const MG_T *res
     }
 }
 
-/* ---- per-ISA instances and the run-time switch (isa: 0 baseline, 1 AVX2+FMA) ---- */
+/* ---- per-ISA instances and the run-time switch (isa: 0 baseline, 1 AVX2+FMA) ----
+ * The AVX2 instance of a kernel runs `AVX2_IMPL`: the body compiled for AVX2, or for float's
+ * max kernels the hand-written version (pool_kernels_avx2.h, declared in pool_kernels.h). */
 #define MG_POOL_MAX_ARGS const MG_T *restrict in, MG_T *restrict out, int64_t *restrict idx, \
     int64_t W, int64_t OW, int64_t oh0, int64_t oh1, int64_t ow0, int64_t ow1
 #define MG_POOL_MAX_PASS in, out, idx, W, OW, oh0, oh1, ow0, ow1
@@ -214,27 +239,34 @@ MG_POOL_INLINE void MG_FN(avg_bwd_body)(const MG_T *restrict go, const MG_T *res
     int64_t W, int64_t OW, int64_t oh0, int64_t oh1, int64_t ow0, int64_t ow1
 #define MG_POOL_AVG_PASS in, out, div, W, OW, oh0, oh1, ow0, ow1
 #define MG_POOL_MAXBWD_ARGS const MG_T *restrict go, const int64_t *restrict idx, \
-    MG_T *restrict gi, int64_t W, int64_t OW, int64_t oh1, int64_t ow1
-#define MG_POOL_MAXBWD_PASS go, idx, gi, W, OW, oh1, ow1
+    MG_T *restrict gi, int64_t W, int64_t OW, int64_t oh1, int64_t ow1, int stream
+#define MG_POOL_MAXBWD_PASS go, idx, gi, W, OW, oh1, ow1, stream
 #define MG_POOL_AVGBWD_ARGS const MG_T *restrict go, const MG_T *restrict div, \
     MG_T *restrict gi, MG_T *restrict scratch, const int64_t *restrict owr, \
     const int64_t *restrict ohr, int64_t H, int64_t W, int64_t OH, int64_t OW, int hkind
 #define MG_POOL_AVGBWD_PASS go, div, gi, scratch, owr, ohr, H, W, OH, OW, hkind
 
-#define MG_POOL_INSTANCES(name, ARGS, PASS)                                              \
+#if MG_POOL_HAND
+#define MG_POOL_MAX_AVX2(name) MG_FN(name##_hand)
+#else
+#define MG_POOL_MAX_AVX2(name) MG_FN(name##_body)
+#endif
+
+#define MG_POOL_INSTANCES(name, ARGS, PASS, AVX2_IMPL)                                   \
     static void MG_FN(name##_base)(ARGS) { MG_FN(name##_body)(PASS); }                  \
-    MG_POOL_AVX2 static void MG_FN(name##_avx2)(ARGS) { MG_FN(name##_body)(PASS); }      \
+    MG_POOL_AVX2 static void MG_FN(name##_avx2)(ARGS) { AVX2_IMPL(PASS); }                \
     static inline void MG_FN(name)(int isa, ARGS) {                                      \
         if (MG_POOL_HAVE_AVX2_BUILD && isa == 1) MG_FN(name##_avx2)(PASS);               \
         else MG_FN(name##_base)(PASS);                                                   \
     }
 
-MG_POOL_INSTANCES(max_k2s2, MG_POOL_MAX_ARGS, MG_POOL_MAX_PASS)
-MG_POOL_INSTANCES(max_k3s2p1, MG_POOL_MAX_ARGS, MG_POOL_MAX_PASS)
-MG_POOL_INSTANCES(avg_k2s2, MG_POOL_AVG_ARGS, MG_POOL_AVG_PASS)
-MG_POOL_INSTANCES(avg_k3s2p1, MG_POOL_AVG_ARGS, MG_POOL_AVG_PASS)
-MG_POOL_INSTANCES(max_bwd_k2s2, MG_POOL_MAXBWD_ARGS, MG_POOL_MAXBWD_PASS)
-MG_POOL_INSTANCES(avg_bwd, MG_POOL_AVGBWD_ARGS, MG_POOL_AVGBWD_PASS)
+MG_POOL_INSTANCES(max_k2s2, MG_POOL_MAX_ARGS, MG_POOL_MAX_PASS, MG_POOL_MAX_AVX2(max_k2s2))
+MG_POOL_INSTANCES(max_k3s2p1, MG_POOL_MAX_ARGS, MG_POOL_MAX_PASS, MG_POOL_MAX_AVX2(max_k3s2p1))
+MG_POOL_INSTANCES(avg_k2s2, MG_POOL_AVG_ARGS, MG_POOL_AVG_PASS, MG_FN(avg_k2s2_body))
+MG_POOL_INSTANCES(avg_k3s2p1, MG_POOL_AVG_ARGS, MG_POOL_AVG_PASS, MG_FN(avg_k3s2p1_body))
+MG_POOL_INSTANCES(max_bwd_k2s2, MG_POOL_MAXBWD_ARGS, MG_POOL_MAXBWD_PASS,
+                  MG_POOL_MAX_AVX2(max_bwd_k2s2))
+MG_POOL_INSTANCES(avg_bwd, MG_POOL_AVGBWD_ARGS, MG_POOL_AVGBWD_PASS, MG_FN(avg_bwd_body))
 
 #undef MG_POOL_INSTANCES
 #undef MG_POOL_MAX_ARGS
@@ -245,5 +277,6 @@ MG_POOL_INSTANCES(avg_bwd, MG_POOL_AVGBWD_ARGS, MG_POOL_AVGBWD_PASS)
 #undef MG_POOL_MAXBWD_PASS
 #undef MG_POOL_AVGBWD_ARGS
 #undef MG_POOL_AVGBWD_PASS
+#undef MG_POOL_MAX_AVX2
 #undef MG_TAKE
 #undef MG_TAKE_NOIDX

@@ -43,6 +43,7 @@ class Case:
     bytes: Optional[float] = None    # bytes moved, for the bandwidth fraction of memory-bound cases
     extra: dict = field(default_factory=dict)
     no_numpy_twin: Optional[str] = None   # why `numpy` is None; the report refuses a silent None
+    anchors: dict = field(default_factory=dict)   # more callables timed alongside: {"copy": fn}
 
 
 def set_threads(n):
@@ -83,8 +84,47 @@ def run_case(case, repeats=15, warmup=2):
         fns["numpy"] = case.numpy
     if case.torch is not None and torch is not None:
         fns["torch"] = case.torch
+    fns.update(case.anchors)
     times = interleaved(fns, repeats, warmup)
     return {k: summarize(v) for k, v in times.items()}
+
+
+def copy_of(nbytes):
+    """A plain copy of `nbytes` (half read, half written) between two preallocated buffers, on
+    minigrad's current thread count (NumPy's copy, one contiguous half per thread): the memory
+    floor a memory-bound kernel moving the same bytes is measured against."""
+    from concurrent.futures import ThreadPoolExecutor
+    n = max(int(nbytes) // 8, 1)
+    src, dst = np.ones(n, np.float32), np.empty(n, np.float32)
+    pool = ThreadPoolExecutor(2)
+
+    def copy():
+        t = minigrad.get_num_threads()
+        if t == 1:
+            np.copyto(dst, src)
+            return dst
+        cuts = np.linspace(0, n, t + 1).astype(int)
+        jobs = [pool.submit(np.copyto, dst[a:b], src[a:b]) for a, b in zip(cuts[1:-1], cuts[2:])]
+        np.copyto(dst[:cuts[1]], src[:cuts[1]])
+        for j in jobs:
+            j.result()
+        return dst
+    return copy
+
+
+def check_loss_like_torch(m_model, t_model, x, y, plausible):
+    """The minigrad model's cross-entropy on (x, y) equals torch's from the same weights (copied
+    into t_model first); without torch, it is finite and inside the `plausible` (lo, hi)."""
+    import minigrad.nn.functional as F
+    with minigrad.no_grad():
+        loss = F.cross_entropy(m_model(minigrad.tensor(x)), minigrad.tensor(y)).item()
+    if t_model is None:
+        assert np.isfinite(loss) and plausible[0] < loss < plausible[1], loss
+        return
+    t_model.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in m_model.state_dict().items()})
+    with torch.no_grad():
+        ref = torch.nn.functional.cross_entropy(t_model(torch.from_numpy(x)), torch.from_numpy(y)).item()
+    assert abs(loss - ref) < 1e-4 * max(1.0, abs(ref)), (loss, ref)
 
 
 def sgd_step_pair(m_model, make_torch_model, x, y, lr=0.01, momentum=0.9):

@@ -7,7 +7,8 @@
 For each case, minigrad, the NumPy expression of the same op and (when importable) torch CPU
 run interleaved in one process after a warm-up; minigrad's result is checked against its
 reference before any timing. Prints a Markdown table (median and min-max in ms, ratios,
-GFLOP/s or GB/s against the machine's measured limits) and writes the same as JSON.
+GFLOP/s or GB/s against the machine's measured limits, and the goal a case is held to with
+met / missed), then every goal of GOALS at t1 and t2, and writes the same as JSON.
 """
 import argparse
 import importlib
@@ -17,6 +18,8 @@ import pkgutil
 import platform
 import sys
 import time
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -29,7 +32,59 @@ import numpy as np  # noqa: E402
 
 import minigrad  # noqa: E402
 
-FAMILY_ORDER = ["gemm", "conv", "pooling", "activations", "overhead", "training"]
+FAMILY_ORDER = ["gemm", "conv", "pooling", "activations", "overhead", "training", "epoch"]
+
+
+@dataclass(frozen=True)
+class Goal:
+    """A target a case is held to (issue 14's table). `cases`: an fnmatch pattern on the case
+    name (quick runs use other batch sizes); `kind`: "x torch" (torch's median over minigrad's,
+    at least `value`) or "x copy" (minigrad's median over a plain copy of the same bytes timed
+    alongside, the case's "copy" anchor, at most `value`); `threads`: where it applies."""
+    family: str
+    cases: str
+    kind: str
+    value: float
+    threads: tuple = (1, 2)
+
+    def text(self):
+        return f"≥ {self.value:g}× torch" if self.kind == "x torch" else f"≤ {self.value:g}× copy"
+
+    def measure(self, row):
+        """The row's figure this goal reads, or None when it was not measured (no torch)."""
+        if self.kind == "x torch":
+            return row.get("vs_torch")
+        return row["minigrad_ms"] / row["copy_ms"] if "copy_ms" in row else None
+
+    def met(self, row):
+        v = self.measure(row)
+        if v is None:
+            return None
+        return v >= self.value if self.kind == "x torch" else v <= self.value
+
+
+GOALS = [
+    Goal("training", "LeNet-28 SGD step (batch *)", "x torch", 1.5),
+    Goal("conv", "Conv2d *×1×28×28→16 5×5 p2 fwd", "x torch", 1.5),
+    Goal("conv", "Conv2d *×1×28×28→16 5×5 p2 fwd+bwd", "x torch", 2.0),
+    Goal("conv", "Conv2d *×16×14×14→32 5×5 p2 fwd", "x torch", 1.0),
+    Goal("conv", "Conv2d *×16×14×14→32 5×5 p2 fwd+bwd", "x torch", 1.3),
+    Goal("conv", "Conv2d *×32×16×16→64 3×3 p1 fwd", "x torch", 1.0),
+    Goal("conv", "Conv2d *×32×16×16→64 3×3 p1 fwd+bwd", "x torch", 1.3),
+    Goal("epoch", "digits epoch (*)", "x torch", 1.5),
+    Goal("pooling", "MaxPool2d(2,2) fwd+bwd", "x torch", 8.0),
+    Goal("pooling", "MaxPool2d(2,2) fwd", "x torch", 15.0),
+    Goal("pooling", "MaxPool2d(2,2) fwd", "x copy", 1.25),
+    Goal("pooling", "MaxPool2d(3,2,1) fwd", "x torch", 8.0),
+    Goal("activations", "PReLU(1) fwd+bwd", "x torch", 5.0),
+    Goal("activations", "LeakyReLU(0.01) fwd", "x torch", 1.0, threads=(2,)),
+    Goal("activations", "Tanh fwd", "x torch", 5.0),
+]
+
+
+def goals_for(row):
+    return [g for g in GOALS if g.family == row["family"] and fnmatchcase(row["case"], g.cases)
+            and row["threads"] in g.threads]
 
 
 def machine_info():
@@ -119,6 +174,8 @@ def run(args):
                 if case.no_numpy_twin:
                     row["no_numpy_twin"] = case.no_numpy_twin
                 row.update(case.extra)
+                row["goals"] = [{"goal": g.text(), "measured": g.measure(row), "met": g.met(row)}
+                                for g in goals_for(row)]
                 rows.append(row)
                 if not args.json_only:
                     print(f"  {fam:12s} t{t} {case.name:44s} {mg:9.3f} ms", file=sys.stderr)
@@ -140,8 +197,8 @@ def markdown(report):
         out.append(f"| {t} | {lim['bandwidth_gbs']:.1f} | {lim['fma_peak_gflops']:.0f} ({lim['fma_isa']}) |")
     out.append("")
     out.append("| family | case | t | minigrad ms (min–max) | numpy ms | torch ms | × numpy | × torch | "
-               "throughput | of limit |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|")
+               "throughput | of limit | goal | met |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in report["rows"]:
         lo, hi = r["minigrad_range_ms"]
         if "gflops" in r:
@@ -151,15 +208,49 @@ def markdown(report):
         else:
             thr, lim = "–", "–"
         numpy_ms = "no NumPy twin" if "no_numpy_twin" in r else _fmt(r.get("numpy_ms"), ".3f")
+        goals = r.get("goals", [])
         out.append(f"| {r['family']} | {r['case']} | {r['threads']} | {r['minigrad_ms']:.3f} ({lo:.3f}–{hi:.3f}) | "
                    f"{numpy_ms} | {_fmt(r.get('torch_ms'), '.3f')} | "
-                   f"{_fmt(r.get('vs_numpy'))} | {_fmt(r.get('vs_torch'))} | {thr} | {lim} |")
+                   f"{_fmt(r.get('vs_numpy'))} | {_fmt(r.get('vs_torch'))} | {thr} | {lim} | "
+                   f"{'; '.join(g['goal'] for g in goals) or '–'} | "
+                   f"{'; '.join(_met(g) for g in goals) or '–'} |")
+    out.append("")
+    out += goal_table(report["rows"])
     out.append("")
     out.append("× numpy / × torch: how many times faster minigrad is (their median time / minigrad's).")
     twinless = {r["case"]: r["no_numpy_twin"] for r in report["rows"] if "no_numpy_twin" in r}
     if twinless:
         out.append("No NumPy twin (torch only): " + "; ".join(f"{c}: {why}" for c, why in twinless.items()) + ".")
     return "\n".join(out)
+
+
+_MET = {True: "met", False: "missed", None: "not measured"}
+
+
+def _met(g):
+    return _MET[g["met"]]
+
+
+def goal_table(rows):
+    """Every goal of GOALS with its measured figure and met/missed at t1 and t2 ("not run" when
+    the report did not run that case at that thread count, e.g. with --only or --threads)."""
+    out = ["Goals (issue 14): measured figure and met / missed per thread count.", "",
+           "| goal | case | t1 | t2 |", "|---|---|---|---|"]
+    for g in GOALS:
+        cells = []
+        for t in (1, 2):
+            if t not in g.threads:
+                cells.append("(no goal)")
+                continue
+            row = next((r for r in rows if r["family"] == g.family and r["threads"] == t
+                        and fnmatchcase(r["case"], g.cases)), None)
+            if row is None:
+                cells.append("not run")
+                continue
+            v = g.measure(row)
+            cells.append("not measured (no torch)" if v is None else f"{v:.2f}× {_MET[g.met(row)]}")
+        out.append(f"| {g.text()} | {g.family}: {g.cases} | {cells[0]} | {cells[1]} |")
+    return out
 
 
 def plot(report, path):

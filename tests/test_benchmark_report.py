@@ -15,6 +15,7 @@ def test_report_quick(tmp_path, capsys):
     rep = report.main(["--quick", "--threads", "1", "--repeats", "1", "--json", out_json])
     text = capsys.readouterr().out
     assert "| family | case | t | minigrad ms" in text and "FMA peak GFLOP/s" in text
+    assert "| goal | met |" in text and "Goals (issue 14)" in text
     rows = rep["rows"]
     families = {r["family"] for r in rows}
     assert {"overhead"} <= families
@@ -25,7 +26,14 @@ def test_report_quick(tmp_path, capsys):
         assert ("numpy_ms" in r) != bool(r.get("no_numpy_twin")), r
     twinless = {r["case"] for r in rows if "no_numpy_twin" in r}
     assert twinless <= {"10 tiny ops fwd+bwd (1 element)", "MLP 64-32-10 step (batch 16)",
-                        "LeNet-28 SGD step (batch 8)", "MaxPool2d(2,2) fwd vs torch channels_last"}, twinless
+                        "LeNet-28 SGD step (batch 8)", "MaxPool2d(2,2) fwd vs torch channels_last",
+                        "digits epoch (64 images, batch 32, Adam)"}, twinless
+    # every goal of the issue has its row with a verdict (met / missed; None only without torch)
+    with_goal = [(r["case"], g) for r in rows for g in r["goals"]]
+    assert len(with_goal) == len(report.GOALS) - 1, with_goal   # LeakyReLU's is for t2 only
+    for case, g in with_goal:
+        assert g["met"] in (True, False, None) and g["goal"], (case, g)
+        assert (g["met"] is None) == (g["measured"] is None), (case, g)
     assert {"gemm", "conv", "pooling", "activations"} <= {r["family"] for r in rows if "numpy_ms" in r}
     assert "no NumPy twin" in text
     lim = rep["limits"]["1"] if "1" in rep["limits"] else rep["limits"][1]
@@ -77,3 +85,26 @@ def test_layer_cases_check_minigrad_against_their_numpy_twin(monkeypatch, twin):
     fwd = next(c for c in conv.cases(quick=True) if c.name.startswith(twin[3:].capitalize()) and c.name.endswith("fwd"))
     with pytest.raises(AssertionError):
         fwd.check()
+
+
+def test_every_issue_goal_has_a_case_and_a_verdict():
+    """Each goal of report.GOALS names exactly one case (patterns leave the batch size open:
+    --quick runs smaller ones), and the verdict follows the measured figure."""
+    from benchmarks import report
+    names = [(fam, c.name) for fam, mod in report.load_families(None).items() for c in mod.cases(quick=True)]
+    for g in report.GOALS:
+        assert sum(f == g.family and report.fnmatchcase(n, g.cases) for f, n in names) == 1, g
+    rows = [{"family": "pooling", "case": "MaxPool2d(2,2) fwd", "threads": t, "minigrad_ms": 1.0,
+             "vs_torch": v, "copy_ms": c} for t, v, c in ((1, 16.0, 0.9), (2, 14.0, 0.5))]
+    rows.append({"family": "activations", "case": "LeakyReLU(0.01) fwd", "threads": 1, "minigrad_ms": 1.0,
+                 "vs_torch": 0.5})
+    got = {(g.kind, r["threads"]): g.met(r) for r in rows for g in report.goals_for(r)}
+    assert got == {("x torch", 1): True, ("x copy", 1): True, ("x torch", 2): False, ("x copy", 2): False}
+    assert report.goals_for(rows[2]) == []   # LeakyReLU's goal is for 2 threads only
+    table = "\n".join(report.goal_table(rows))
+    assert "| ≥ 15× torch | pooling: MaxPool2d(2,2) fwd | 16.00× met | 14.00× missed |" in table
+    assert "| ≤ 1.25× copy | pooling: MaxPool2d(2,2) fwd | 1.11× met | 2.00× missed |" in table
+    assert "| ≥ 1× torch | activations: LeakyReLU(0.01) fwd | (no goal) | not run |" in table
+    no_torch = dict(rows[0], vs_torch=None)
+    del no_torch["vs_torch"]
+    assert [g.met(no_torch) for g in report.goals_for(no_torch)] == [None, True]

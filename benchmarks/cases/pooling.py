@@ -11,7 +11,7 @@ import numpy as np
 
 import minigrad
 import minigrad.nn as mnn
-from benchmarks.common import Case, run_case, set_threads, torch
+from benchmarks.common import Case, copy_of, run_case, set_threads, torch
 
 SHAPE = (64, 32, 56, 56)
 QUICK_SHAPE = (2, 3, 12, 10)
@@ -178,7 +178,9 @@ def cases(quick=False):
     out.append(Case("pooling", "MaxPool2d(2,2) fwd", no_grad_fwd(mp2), lambda: np_max_k2s2(x_np),
                     (lambda: TF.max_pool2d(x_t, 2, 2)) if t else None,
                     check=lambda: _close(no_grad_fwd(mp2)().numpy(), np_max_k2s2(x_np)),
-                    bytes=x_np.nbytes * 1.25))
+                    bytes=x_np.nbytes * 1.25,
+                    # the copy floor: a plain copy moving the same bytes (input read + output written)
+                    anchors={"copy": copy_of(x_np.nbytes * 1.25)}))
     out.append(Case("pooling", "MaxPool2d(2,2) fwd vs torch channels_last", no_grad_fwd(mp2), None,
                     (lambda: TF.max_pool2d(x_cl, 2, 2)) if t else None,
                     check=lambda: _close(no_grad_fwd(mp2)().numpy(), np_max_k2s2(x_np)),

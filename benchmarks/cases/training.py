@@ -2,8 +2,7 @@
 import numpy as np
 
 import minigrad
-import minigrad.nn.functional as F
-from benchmarks.common import Case, sgd_step_pair, torch
+from benchmarks.common import Case, check_loss_like_torch, sgd_step_pair, torch
 
 
 def _lenet(lib):
@@ -20,19 +19,10 @@ def _step_case(batch, size):
     y = rng.integers(0, 10, batch)
     m_model = _lenet(minigrad)
     mg, t, t_model = sgd_step_pair(m_model, lambda: _lenet(torch), x, y)
-    xm, ym = minigrad.tensor(x), minigrad.tensor(y)
 
     def check():
         # same weights -> same loss as torch; without torch, a finite loss near log(10)
-        with minigrad.no_grad():
-            loss = F.cross_entropy(m_model(xm), ym).item()
-        if t_model is not None:
-            t_model.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in m_model.state_dict().items()})
-            with torch.no_grad():
-                ref = torch.nn.functional.cross_entropy(t_model(torch.from_numpy(x)), torch.from_numpy(y)).item()
-            assert abs(loss - ref) < 1e-4 * max(1.0, abs(ref)), (loss, ref)
-        else:
-            assert np.isfinite(loss) and 1.0 < loss < 4.0, loss
+        check_loss_like_torch(m_model, t_model, x, y, (1.0, 4.0))
 
     return Case("training", f"LeNet-28 SGD step (batch {batch})", mg, None, t, check,
                 no_numpy_twin="a whole training step (autograd + optimizer)")

@@ -1,7 +1,10 @@
 """Pooling Functions: max pool (+ indices), average pool, max unpool; forward and backward side
 by side. Arguments arrive validated and normalised from nn.functional (pairs of ints, output
 size); arrays are reshaped to (planes, H, W) for the minigrad._C.pool kernels, which run one
-plane per thread. Inputs are made contiguous only when they are not already."""
+plane per thread. Inputs are made contiguous only when they are not already.
+Input gradients are allocated in the input's shape and the kernels write them through a
+(planes, ...) view: the array returned owns its memory, so the engine keeps it as a leaf's .grad
+as it is (a reshaped view would be copied, a full extra pass)."""
 import numpy as np
 
 from .._C import pool as _K
@@ -51,13 +54,11 @@ class MaxPool2d(ArrayFunction):
     @staticmethod
     def backward(ctx, grad, grad_idx=None):
         idx, = ctx.saved_tensors
-        H, W = ctx.in_shape[-2:]
-        gp = _planes(grad)
         # np.empty: the kernel writes every element (no separate zero-fill pass over the tensor)
-        grad_in = np.empty((gp.shape[0], H, W), dtype=grad.dtype)
-        _K.max_pool2d_backward(gp, _planes(idx), grad_in, *ctx.geom,
+        grad_in = np.empty(ctx.in_shape, dtype=grad.dtype)
+        _K.max_pool2d_backward(_planes(grad), _planes(idx), _planes(grad_in), *ctx.geom,
                                threads_for(grad_in.size, ELEMENTWISE_THRESHOLD))
-        return grad_in.reshape(ctx.in_shape)
+        return grad_in
 
 
 class AvgPool2d(ArrayFunction):
@@ -83,12 +84,10 @@ class AvgPool2d(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         kernel, stride, padding, cip, dov = ctx.args
-        H, W = ctx.in_shape[-2:]
-        gp = _planes(grad)
-        grad_in = np.empty((gp.shape[0], H, W), dtype=grad.dtype)   # the gather writes every element
-        _K.avg_pool2d_backward(gp, grad_in, *kernel, *stride, *padding, cip, dov,
+        grad_in = np.empty(ctx.in_shape, dtype=grad.dtype)   # the gather writes every element
+        _K.avg_pool2d_backward(_planes(grad), _planes(grad_in), *kernel, *stride, *padding, cip, dov,
                                threads_for(grad_in.size, ELEMENTWISE_THRESHOLD))
-        return grad_in.reshape(ctx.in_shape)
+        return grad_in
 
 
 class MaxUnpool2d(ArrayFunction):
@@ -124,6 +123,7 @@ class MaxUnpool2d(ArrayFunction):
         P = int(np.prod(ctx.in_shape[:-2], dtype=np.int64))
         ip = np.ascontiguousarray(indices).reshape(P, ctx.in_shape[-2] * ctx.in_shape[-1])
         gp = np.ascontiguousarray(grad).reshape(P, grad.shape[-2] * grad.shape[-1])
-        grad_in = np.empty(ip.shape, dtype=grad.dtype)
-        _K.max_unpool2d_backward(gp, ip, grad_in, threads_for(grad_in.size, ELEMENTWISE_THRESHOLD))
-        return grad_in.reshape(ctx.in_shape), None
+        grad_in = np.empty(ctx.in_shape, dtype=grad.dtype)
+        _K.max_unpool2d_backward(gp, ip, grad_in.reshape(ip.shape),
+                                 threads_for(grad_in.size, ELEMENTWISE_THRESHOLD))
+        return grad_in, None

@@ -204,3 +204,72 @@ def test_isa_paths_agree(dtype):
 def test_set_isa_rejects_unknown():
     with pytest.raises(ValueError, match="set_isa"):
         act.set_isa("avx512")
+
+
+# ***** streaming (non-temporal) stores for large outputs: the same bits *****
+
+def _kernel_outputs(x, g, w, offset, num_threads):
+    """Every kernel with a streaming loop, writing at `offset` elements into fresh buffers
+    (offset 1: a 4-byte aligned output, which must fall back to regular stores)."""
+    n = x.size
+
+    def buf():
+        return np.empty(n + offset, x.dtype)[offset:]
+    res = {}
+    y = buf()
+    act.relu_forward(x, y, num_threads)
+    res["relu"] = y
+    y = buf()
+    act.leaky_relu_forward(x, y, -0.3, num_threads)
+    res["leaky"] = y
+    y = buf()
+    act.prelu_forward(x, w, y, 1, n, num_threads)
+    res["prelu"] = y
+    d = buf()
+    act.relu_backward(g, res["relu"], d, num_threads)
+    res["relu_bwd"] = d
+    d = buf()
+    act.leaky_relu_backward(g, x, d, 0.2, num_threads)
+    res["leaky_bwd"] = d
+    d, dw = buf(), np.empty(1, x.dtype)
+    act.prelu_backward(g, x, w, d, dw, 1, n, True, num_threads)
+    res["prelu_bwd"], res["prelu_dw"] = d, dw
+    dw2 = np.empty(1, x.dtype)
+    act.prelu_backward(g, x, w, d, dw2, 1, n, False, num_threads)
+    res["prelu_dw_only"] = dw2
+    inplace = x.copy()
+    act.leaky_relu_forward(inplace, inplace, 0.1, num_threads)
+    res["leaky_inplace"] = inplace
+    return res
+
+
+@pytest.mark.parametrize("n", [5, 16384 * 3 + 13])
+def test_streaming_stores_match_regular_loops(n, isa, dtype, num_threads):
+    """The streaming loops (forced here on small arrays) give the regular loops' results bit for
+    bit: aligned and misaligned outputs, block tails, in place; and the references."""
+    x = _inputs(n, dtype)
+    x[::11] = -0.0
+    g = _inputs(n, dtype, seed=7)
+    w = np.array([0.25], dtype)
+    want = _kernel_outputs(x, g, w, 0, num_threads)
+    prev = act.set_stream_min_bytes(0)
+    try:
+        for offset in (0, 1):
+            got = _kernel_outputs(x, g, w, offset, num_threads)
+            for k in want:
+                assert got[k].tobytes() == want[k].tobytes(), f"{k} offset {offset}"
+    finally:
+        act.set_stream_min_bytes(prev)
+    np.testing.assert_array_equal(want["leaky"], ref.leaky_relu_forward(x, -0.3))
+    np.testing.assert_array_equal(want["relu_bwd"], ref.relu_backward(g, want["relu"]))
+    want_dx, want_dw = ref.prelu_backward(g, x, w, 1, n)
+    np.testing.assert_array_equal(want["prelu_bwd"], want_dx)
+    np.testing.assert_allclose(want["prelu_dw"], want_dw, rtol=1e-6 if dtype == np.float32 else 1e-12)
+
+
+def test_set_stream_min_bytes():
+    prev = act.set_stream_min_bytes(123)
+    assert act.set_stream_min_bytes(prev) == 123
+    assert prev == act.STREAM_MIN_BYTES == 16 << 20
+    with pytest.raises(ValueError, match="nbytes must be >= 0"):
+        act.set_stream_min_bytes(-1)

@@ -180,6 +180,107 @@ def test_max_pool_backward_disjoint_windows(g, isa):
         assert grad.tobytes() == want.tobytes(), f"{kind} {dtype.__name__} t{nt}"   # signed zeros too
 
 
+# ***** wide rows: the hand-written AVX2 float32 kernels (>= 8 outputs per row) *****
+def _edge_values(x, rng):
+    """Sprinkle the values whose handling differs between a max and torch's take rule."""
+    flat = x.reshape(-1)
+    for v, frac in ((np.nan, 0.03), (-np.inf, 0.03), (np.inf, 0.01), (-0.0, 0.05), (0.0, 0.05)):
+        flat[rng.random(flat.size) < frac] = v
+    return x
+
+
+WIDE = [(H, W, k, p, ceil) for (H, W) in [(16, 16), (17, 19), (6, 37), (9, 40), (2, 33), (24, 56)]
+        for k, p in [(2, 0), (3, 1)] for ceil in (False, True)]
+
+
+@pytest.mark.parametrize("H,W,k,p,ceil", WIDE, ids=[f"H{c[0]}W{c[1]}-k{c[2]}-{'ceil' if c[4] else 'floor'}"
+                                                     for c in WIDE])
+def test_max_pool_wide_rows_match_reference(H, W, k, p, ceil, isa):
+    """k2s2 / k3s2p1 on rows wide enough for whole vectors plus an overlapping last vector:
+    the top row and left column in the padding, odd sizes, ceil_mode overhang, ties, signed
+    zeros, +-inf and NaN; values, indices and the backward (window-local for k2s2, the gather
+    for k3s2p1) bit for bit against the loops of reference_pool."""
+    rng = np.random.default_rng(H * 100 + W)
+    geom = (k, k, 2, 2, p, p, 1, 1)
+    OH, OW = ref.pool_out_size(H, k, 2, p, 1, ceil), ref.pool_out_size(W, k, 2, p, 1, ceil)
+    for kind in ("random", "ties"):
+        x = _edge_values(_data(kind, (3, H, W), np.float32, rng), rng)
+        want, want_idx = ref.max_pool2d_forward(x, OH, OW, *geom)
+        go = rng.uniform(-1.5, 1.5, size=(3, OH, OW)).astype(np.float32)
+        go.flat[::7] = -0.0
+        go.flat[3::11] = np.nan
+        want_grad = ref.max_pool2d_backward(go, want_idx, H, W)
+        for nt in (1, 2):
+            out, idx = np.full((3, OH, OW), 7, np.float32), np.full((3, OH, OW), -7, np.int64)
+            K.max_pool2d_forward(x, out, idx, *geom, nt)
+            _equal(out, want, f"{kind} values t{nt}")
+            _equal(idx, want_idx, f"{kind} indices t{nt}")
+            out2 = np.full((3, OH, OW), 7, np.float32)
+            K.max_pool2d_forward(x, out2, None, *geom, nt)
+            assert out2.tobytes() == out.tobytes(), f"{kind} values-only path t{nt}"
+            grad = np.full((3, H, W), 7, np.float32)
+            K.max_pool2d_backward(go, idx, grad, *geom, nt)
+            assert grad.tobytes() == want_grad.tobytes(), f"{kind} grad t{nt}"   # signed zeros too
+
+
+@pytest.mark.parametrize("H,W", [(16, 16), (24, 56), (8, 40), (17, 19), (6, 18)])
+def test_max_pool_backward_streaming_stores_same_bits(H, W, isa, num_threads):
+    """Forced on small planes, the k2s2 backward's streaming stores (used for large gradients
+    that the kernel writes whole) give the regular stores' bits; shapes with remainder rows or
+    columns, or unaligned rows, keep regular stores."""
+    rng = np.random.default_rng(W)
+    x = _edge_values(_data("ties", (3, H, W), np.float32, rng), rng)
+    OH, OW = H // 2, W // 2
+    idx = np.empty((3, OH, OW), np.int64)
+    K.max_pool2d_forward(x, np.empty((3, OH, OW), np.float32), idx, 2, 2, 2, 2, 0, 0, 1, 1, 1)
+    go = rng.uniform(-1.5, 1.5, size=(3, OH, OW)).astype(np.float32)
+    go.flat[::4] = -0.0
+    want = ref.max_pool2d_backward(go, idx, H, W).tobytes()
+    prev = K.set_stream_min_bytes(0)
+    try:
+        grad = np.full((3, H, W), 7, np.float32)
+        K.max_pool2d_backward(go, idx, grad, 2, 2, 2, 2, 0, 0, 1, 1, num_threads)
+    finally:
+        K.set_stream_min_bytes(prev)
+    assert grad.tobytes() == want
+    assert prev == K.STREAM_MIN_BYTES
+    with pytest.raises(ValueError, match="nbytes must be >= 0"):
+        K.set_stream_min_bytes(-1)
+
+
+# overlapping windows against the reference scatter, bit for bit: the scatter kernel, and for
+# k3s2p1 float32 on AVX2 the gather (the same terms added in the same order); few planes, so
+# the gather's row-block split across threads runs too
+OVERLAP = [((H, W), k, s, p, d, ceil)
+           for (H, W) in [(7, 9), (12, 21), (20, 31), (5, 40)]
+           for k, s, p, d in [((3, 3), (2, 2), (1, 1), (1, 1)), ((3, 3), (1, 1), (1, 1), (1, 1)),
+                              ((2, 2), (1, 1), (0, 0), (1, 1)), ((3, 2), (2, 1), (1, 0), (2, 1)),
+                              ((3, 3), (2, 2), (1, 1), (2, 2)), ((4, 3), (3, 2), (2, 1), (1, 1))]
+           for ceil in (False, True)]
+OVERLAP = [dict(HW=c[0], k=c[1], s=c[2], p=c[3], d=c[4], ceil=c[5]) for c in OVERLAP
+           if _valid(*c[0], *c[1:])]
+
+
+@pytest.mark.parametrize("g", OVERLAP, ids=_ids(OVERLAP))
+def test_max_pool_backward_overlapping_bitwise(g, dtype, isa):
+    rng = np.random.default_rng(2)
+    (H, W), (kH, kW), (sH, sW), (pH, pW), (dH, dW) = g["HW"], g["k"], g["s"], g["p"], g["d"]
+    OH, OW = _valid(H, W, g["k"], g["s"], g["p"], g["d"], g["ceil"])
+    geom = (kH, kW, sH, sW, pH, pW, dH, dW)
+    for P, kind in ((1, "ties"), (2, "nan"), (5, "random")):
+        x = _data(kind, (P, H, W), dtype, rng)
+        idx = np.empty((P, OH, OW), np.int64)
+        K.max_pool2d_forward(x, np.empty((P, OH, OW), dtype), idx, *geom, 1)
+        go = rng.uniform(-1.5, 1.5, size=(P, OH, OW)).astype(dtype)
+        go.flat[::5] = -0.0
+        go.flat[2::9] = np.nan
+        want = ref.max_pool2d_backward(go, idx, H, W).tobytes()   # np.zeros + `+=` in order
+        for nt in (1, 2, 3):
+            grad = np.full((P, H, W), 7, dtype)
+            K.max_pool2d_backward(go, idx, grad, *geom, nt)
+            assert grad.tobytes() == want, f"P={P} {kind} t{nt}"
+
+
 # ***** average pool *****
 @pytest.mark.parametrize("g", AVG_GRID, ids=_ids(AVG_GRID))
 def test_avg_pool_matches_reference(g, isa):
