@@ -9,6 +9,7 @@ Two steps (as micrograd's backward, without its recursion):
 A chain of any depth runs in constant Python stack.
 """
 import sys
+import weakref
 
 import numpy as np
 
@@ -83,15 +84,17 @@ def run_backward(root, gradient=None, retain_graph=False, capture=None):
     else:
         g = _as_grad_array(gradient, root._data)
 
-    # ids of every gradient array handed out in this pass (the root's included): an array seen
-    # twice is shared, so a leaf must copy it; an unseen one can be kept as .grad without the
-    # copy (a full pass over large tensors) when _own_memory says nothing else can reach it.
-    handed_out = {id(g)}
+    # every gradient array handed out in this pass (the root's included), weakly by id (an id
+    # alone could be a dead array's, reused): an array seen twice is shared, so a leaf must copy
+    # it; an unseen one can be kept as .grad without the copy (a full pass over large tensors)
+    # when _own_memory says nothing else can reach it.
+    handed_out = {id(g): weakref.ref(g)}
 
     def deliver_to_leaf(leaf, grad, trusted=False):
         if capture is None:
-            first = id(grad) not in handed_out
-            handed_out.add(id(grad))
+            seen = handed_out.get(id(grad))
+            first = seen is None or seen() is not grad
+            handed_out[id(grad)] = weakref.ref(grad)
             accumulate_grad(leaf, grad, trusted and first and _own_memory(grad))
         elif id(leaf) in capture:
             prev = capture[id(leaf)]
@@ -157,7 +160,7 @@ def run_backward(root, gradient=None, retain_graph=False, capture=None):
             if slots is None:
                 slots = pending[child] = [None] * len(child._out_meta)
             prev = slots[p._out_idx]
-            handed_out.add(id(gi))
+            handed_out[id(gi)] = weakref.ref(gi)
             slots[p._out_idx] = gi if prev is None else prev + gi
             deps[child] -= 1
             if deps[child] == 0:

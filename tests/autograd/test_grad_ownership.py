@@ -170,3 +170,25 @@ def test_backward_inputs_gives_each_leaf_its_own_array():
     (a + b).backward(g, inputs=[a, b])
     np.testing.assert_array_equal(arr(a.grad), 2.0)
     np.testing.assert_array_equal(arr(g), 1.0)
+
+
+def test_no_parameter_gradient_of_a_cnn_is_copied(monkeypatch):
+    """Every op of this model returns fresh gradients, so no leaf pays a copy; ids of arrays
+    freed earlier in the pass are reused by new ones, which must not count as shared."""
+    from minigrad.autograd import engine
+    kept = []
+    accumulate = engine.accumulate_grad
+
+    def spy(leaf, g, exclusive=False):
+        kept.append(exclusive)
+        accumulate(leaf, g, exclusive)
+    monkeypatch.setattr(engine, "accumulate_grad", spy)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                          nn.Linear(4 * 4 * 4, 16), nn.ReLU(), nn.Linear(16, 3))
+    x, y = minigrad.randn(8, 1, 8, 8), minigrad.tensor([0, 1, 2, 0, 1, 2, 0, 1])
+    opt = minigrad.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(5):
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    assert kept == [True] * (5 * len(list(model.parameters())))
