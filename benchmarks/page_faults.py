@@ -28,6 +28,8 @@ import minigrad.nn as mnn
 from benchmarks.cases.training import cases as training_cases
 from benchmarks.common import set_threads
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 
 def _minor_faults():
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
@@ -88,8 +90,8 @@ def main(argv=None):
     runs = {"numpy": [], "cache": []}
     for _ in range(args.rounds):
         for mode, env in (("numpy", "0"), ("cache", "1")):
-            res = subprocess.run(cmd, env={**os.environ, "MINIGRAD_CACHING_ALLOCATOR": env}, check=True,
-                                 capture_output=True, text=True)
+            res = subprocess.run(cmd, env={**os.environ, "MINIGRAD_CACHING_ALLOCATOR": env}, cwd=ROOT,
+                                 check=True, capture_output=True, text=True)
             runs[mode].append(json.loads(res.stdout.strip().splitlines()[-1]))
     print(f"threads {args.threads}, {args.rounds} rounds x {args.repeats} repeats; faults = minor page "
           f"faults per call; numpy = MINIGRAD_CACHING_ALLOCATOR=0")
@@ -105,6 +107,7 @@ def main(argv=None):
     s = runs["cache"][-1]["_stats"]
     print(f"cache at the end of a cached run: {s['cached_bytes'] / 2**20:.1f} MiB in {s['cached_blocks']} free "
           f"blocks, {s['hits']} hits, {s['misses']} misses, {s['evictions']} evictions")
+    return runs
 
 
 if __name__ == "__main__":
