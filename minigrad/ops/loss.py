@@ -1,5 +1,6 @@
 """Softmax family and the negative log-likelihood: the ops behind cross_entropy.
-(x has at least one dim here, so every temporary is an array and can be written in place.)"""
+Temporaries are written in place; each is allocated as an array first, since a ufunc on 0-d
+arrays returns a scalar, which `out=` cannot take."""
 import numpy as np
 
 from ..autograd.function import ArrayFunction
@@ -18,7 +19,7 @@ def _shifted(x, dim):
     NumPy's exp would make them)."""
     if x.dtype.kind != "f":
         x = x.astype(np.float64)
-    return x - x.max(axis=dim, keepdims=True)
+    return np.subtract(x, x.max(axis=dim, keepdims=True), out=np.empty_like(x))
 
 
 class LogSoftmax(ArrayFunction):
@@ -34,7 +35,7 @@ class LogSoftmax(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         out, = ctx.saved_tensors
-        e = np.exp(out)
+        e = np.exp(out, out=np.empty_like(out))
         e *= g.sum(axis=ctx.dim, keepdims=True)
         return np.subtract(g, e, out=e)
 
@@ -57,7 +58,7 @@ class Softmax(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         out, = ctx.saved_tensors
-        t = g * out
+        t = np.multiply(g, out, out=np.empty_like(out))
         np.subtract(g, t.sum(axis=ctx.dim, keepdims=True), out=t)
         t *= out
         return t

@@ -258,7 +258,7 @@ class LogSumExp(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         x, out = ctx.saved_tensors
-        e = np.subtract(x, out)
+        e = np.subtract(x, out, out=np.empty_like(x))
         np.exp(e, out=e)
         e *= g.reshape(out.shape)
         return e

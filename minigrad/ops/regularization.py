@@ -12,7 +12,7 @@ def normalized_input_grad(gxhat, xhat, inv_std, n, axes):
     """dx of x̂ = (x - mean) inv_std through the group statistics (biased variance), n elements
     per group summed over `axes`: inv_std / n * (n ĝ - Σ ĝ - x̂ Σ ĝ x̂), in that order of
     operations, written in place: two full-size arrays where the expression makes seven."""
-    t = gxhat * xhat
+    t = np.asarray(gxhat * xhat)   # an array also for 0-d operands, for out= below
     sum_gx = t.sum(axis=axes, keepdims=True)
     np.multiply(xhat, sum_gx, out=t)
     gx = gxhat * n

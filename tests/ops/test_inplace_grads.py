@@ -100,3 +100,15 @@ def test_einsum_gradient_without_summed_subscripts():
     _, g, (ga, gb) = run(lambda a, b: minigrad.einsum("ij,jk->ik", a, b), a, b)
     np.testing.assert_array_equal(ga, np.einsum("ik,jk->ij", g, b))
     np.testing.assert_array_equal(gb, np.einsum("ik,ij->jk", g, a))
+
+
+def test_zero_dim_inputs_keep_working():
+    """A ufunc on 0-d arrays returns a scalar, which cannot be written in place."""
+    x = np.asarray(1.5)
+    for fn, want in ((lambda t: F.softmax(t, 0), 1.0), (lambda t: F.log_softmax(t, 0), 0.0)):
+        out, g, (gx,) = run(fn, x)
+        assert out.shape == () and out == want and gx.shape == () and gx == 0.0
+    out, g, (ga, gb) = run(lambda a, b: a / b, x, np.asarray(2.5))
+    np.testing.assert_array_equal(gb, -g * 1.5 / (2.5 * 2.5))
+    _, g, (ga,) = run(lambda a: a.abs(), np.asarray(-1.5))
+    np.testing.assert_array_equal(ga, -g)
