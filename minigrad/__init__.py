@@ -11,6 +11,8 @@ from ._device import device, get_default_device, set_default_device  # noqa: E40
 from ._dtype import *  # noqa: E402,F401,F403  (dtype, float32, ..., get/set_default_dtype)
 from ._size import Size  # noqa: E402
 from ._config import config  # noqa: E402
+from . import memory  # noqa: E402  (installs the caching allocator unless MINIGRAD_CACHING_ALLOCATOR=0)
+from .memory import empty_cache, memory_stats  # noqa: E402
 from ._parallel import get_num_threads, set_num_threads  # noqa: E402
 from ._deterministic import (are_deterministic_algorithms_enabled,  # noqa: E402
                              is_deterministic_algorithms_warn_only_enabled, use_deterministic_algorithms)

@@ -4,7 +4,7 @@ import sysconfig
 
 import numpy as np
 
-from . import _parallel
+from . import _parallel, memory
 from ._C import act as _cact
 from ._C import gemm as _cgemm
 from ._C import parallel as _cparallel
@@ -26,6 +26,9 @@ def config():
             "pool": _cpool.isa(),   # fast paths: "avx2" or "baseline"
             "act": _cact.get_isa(),   # activations: "avx2" or "baseline" (MINIGRAD_ACT_ISA)
         },
+        # the caching allocator for large NumPy buffers (minigrad.memory_stats() has every counter)
+        "allocator": {k: v for k, v in memory.memory_stats().items()
+                      if k in ("enabled", "installed", "cached_bytes", "hits", "misses", "evictions")},
     }
     if not info["openmp"]:
         info["warning"] = "built without OpenMP: every kernel runs on one thread"

@@ -108,3 +108,17 @@ def test_every_issue_goal_has_a_case_and_a_verdict():
     no_torch = dict(rows[0], vs_torch=None)
     del no_torch["vs_torch"]
     assert [g.met(no_torch) for g in report.goals_for(no_torch)] == [None, True]
+
+
+def test_page_faults_benchmark_quick(capsys):
+    from benchmarks import page_faults
+    runs = page_faults.main(["--quick", "--rounds", "1", "--repeats", "2"])
+    text = capsys.readouterr().out
+    assert "LeNet-28 SGD step" in text and "MaxPool2d(2,2) fwd+bwd" in text
+    cached, plain = runs["cache"][0], runs["numpy"][0]
+    assert cached["_stats"]["installed"] and cached["_stats"]["hits"] > 0
+    assert not plain["_stats"]["installed"] and plain["_stats"]["hits"] == 0
+    for name, figures in cached.items():
+        if name != "_stats":
+            faults, wall_ms, cpu_ms = figures
+            assert faults >= 0 and wall_ms > 0 and cpu_ms >= 0

@@ -8,6 +8,9 @@ Two steps (as micrograd's backward, without its recursion):
    accumulates it into `.grad`, an inner node waits until its count reaches zero.
 A chain of any depth runs in constant Python stack.
 """
+import sys
+import weakref
+
 import numpy as np
 
 from .. import _parallel
@@ -34,10 +37,11 @@ def accumulate_grad(leaf, g, exclusive=False):
     engine knows nothing else holds it); otherwise it is copied, since `g` may be shared with
     other tensors' gradients (Add hands the same array to both inputs) or be a view."""
     if leaf._hooks:
+        exclusive = False   # a hook may have kept the Tensor it was shown
         for hook in leaf._hooks:
             r = hook(Tensor._wrap(g))
             if r is not None:
-                g, exclusive = _as_grad_array(r, leaf._data), False
+                g = _as_grad_array(r, leaf._data)
     if leaf.grad is None:
         if not (exclusive and g.dtype == leaf._data.dtype and g.flags.c_contiguous):
             g = np.array(g, dtype=leaf._data.dtype, order="C", copy=True)
@@ -62,6 +66,21 @@ def call_backward(node, grads):
     return node._backward_arrays(grads) if node._tensor_level else node.backward(node, *grads)
 
 
+def _own_memory(grad):
+    """True when `grad`'s memory is reachable through `grad` alone: it owns it, or it views the
+    whole of an owned base that nothing else references (an op's `fresh.reshape(shape)`)."""
+    if type(grad) is not np.ndarray or not grad.flags.writeable:
+        return False
+    if grad.flags.owndata:
+        return True
+    base = grad.base
+    if type(base) is not np.ndarray or not base.flags.owndata or base.nbytes != grad.nbytes:
+        return False
+    del base
+    # 2 = grad's own reference + the argument's (a strong one: `grad.base` is a new reference)
+    return sys.getrefcount(grad.base) == 2
+
+
 def run_backward(root, gradient=None, retain_graph=False, capture=None):
     """Backpropagate from `root`. With `capture` (dict id(leaf) -> None) the leaves' gradients
     are stored in it instead of being accumulated into `.grad` (used by autograd.grad)."""
@@ -74,20 +93,18 @@ def run_backward(root, gradient=None, retain_graph=False, capture=None):
     else:
         g = _as_grad_array(gradient, root._data)
 
-    # ids of every gradient array handed out in this pass: an array seen twice (or a view, or
-    # the caller's `gradient`) is shared, so a leaf must copy it; an owned, unseen one can be
-    # kept as .grad without the copy (which costs a full pass over large tensors).
-    handed_out = {id(g)} if gradient is not None else set()
+    # every gradient array handed out in this pass (the root's included), weakly by id (an id
+    # alone could be a dead array's, reused): an array seen twice is shared, so a leaf must copy
+    # it; an unseen one can be kept as .grad without the copy (a full pass over large tensors)
+    # when _own_memory says nothing else can reach it.
+    handed_out = {id(g): weakref.ref(g)}
 
-    def exclusive(grad):
-        own = type(grad) is np.ndarray and grad.flags.owndata and grad.flags.writeable
-        first = id(grad) not in handed_out
-        handed_out.add(id(grad))
-        return own and first
-
-    def deliver_to_leaf(leaf, grad):
+    def deliver_to_leaf(leaf, grad, trusted=False):
         if capture is None:
-            accumulate_grad(leaf, grad, exclusive(grad))
+            seen = handed_out.get(id(grad))
+            first = seen is None or seen() is not grad
+            handed_out[id(grad)] = weakref.ref(grad)
+            accumulate_grad(leaf, grad, trusted and first and _own_memory(grad))
         elif id(leaf) in capture:
             prev = capture[id(leaf)]
             capture[id(leaf)] = grad if prev is None else prev + grad
@@ -132,6 +149,9 @@ def run_backward(root, gradient=None, retain_graph=False, capture=None):
             in_grads = (in_grads,)
         parents = node.parents
         node_done(node, in_grads, retain_graph)
+        # minigrad's own ops return fresh arrays (or views of them) or pass on what they were
+        # given; a user's Function or a hook may return anything, so theirs are always copied.
+        trusted = not (node._tensor_level or node._hooks)
         for i, (p, gi) in enumerate(zip(parents, in_grads)):   # trailing non-tensor args: no grad
             if p is None or gi is None:
                 continue
@@ -145,13 +165,13 @@ def run_backward(root, gradient=None, retain_graph=False, capture=None):
                                    f"{list(gi.shape)} but expected shape compatible with {list(p._data.shape)}")
             child = p._ctx
             if child is None:
-                deliver_to_leaf(p, gi)
+                deliver_to_leaf(p, gi, trusted)
                 continue
             slots = pending.get(child)
             if slots is None:
                 slots = pending[child] = [None] * len(child._out_meta)
             prev = slots[p._out_idx]
-            handed_out.add(id(gi))
+            handed_out[id(gi)] = weakref.ref(gi)
             slots[p._out_idx] = gi if prev is None else prev + gi
             deps[child] -= 1
             if deps[child] == 0:

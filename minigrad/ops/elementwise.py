@@ -83,8 +83,9 @@ class Sub(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         sa, sb = ctx.shapes
+        # NOTE: negated after the sum, on the smaller array (bit for bit the same)
         return (unbroadcast(g, sa) if ctx.needs_input_grad[0] else None,
-                unbroadcast(-g, sb) if ctx.needs_input_grad[1] else None)
+                np.negative(unbroadcast(g, sb)) if ctx.needs_input_grad[1] else None)
 
     @staticmethod
     def differentiable_backward(ctx, g):
@@ -122,7 +123,11 @@ class Div(ArrayFunction):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         ga = unbroadcast(g / b, np.shape(a)) if ctx.needs_input_grad[0] else None
-        gb = unbroadcast(-g * a / (b * b), np.shape(b)) if ctx.needs_input_grad[1] else None
+        gb = None
+        if ctx.needs_input_grad[1]:
+            gb = g * a          # -g a / b², one full-size array; negated after the sum (bit for bit the same)
+            gb /= b * b
+            gb = np.negative(unbroadcast(gb, np.shape(b)))
         return ga, gb
 
     @staticmethod
@@ -214,7 +219,9 @@ class Abs(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         x, = ctx.saved_tensors
-        return g * np.sign(x)   # NOTE: 0 at x == 0, as torch
+        d = np.sign(x)   # NOTE: 0 at x == 0, as torch
+        d *= g
+        return d
 
     @staticmethod
     def differentiable_backward(ctx, g):

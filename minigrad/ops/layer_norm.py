@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..autograd.function import ArrayFunction
-from .regularization import normalization_grads, normalized
+from .regularization import normalization_grads, normalized, normalized_input_grad, scale_shift
 
 __all__ = ["LayerNorm", "Embedding", "EmbeddingBackward"]
 
@@ -14,14 +14,12 @@ class LayerNorm(ArrayFunction):
     @staticmethod
     def forward(ctx, x, weight, bias, k, eps):
         axes = tuple(range(x.ndim - k, x.ndim))
-        mean = x.mean(axis=axes, keepdims=True)
-        var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
-        inv_std = 1.0 / np.sqrt(var + eps)
-        xhat = ((x - mean) * inv_std).astype(x.dtype, copy=False)
+        xhat = x - x.mean(axis=axes, keepdims=True)
+        inv_std = 1.0 / np.sqrt((xhat * xhat).mean(axis=axes, keepdims=True) + eps)
+        xhat *= inv_std   # in place: x̂ is the deviation array, rescaled
         ctx.save_for_backward(xhat, inv_std, weight)
         ctx.axes = axes
-        out = xhat if weight is None else xhat * weight
-        return out if bias is None else out + bias
+        return scale_shift(xhat, weight, bias)
 
     @staticmethod
     def backward(ctx, g):
@@ -35,9 +33,7 @@ class LayerNorm(ArrayFunction):
         if need_x:
             gxhat = g if weight is None else g * weight
             n = int(np.prod([g.shape[a] for a in axes]))
-            gx = (inv_std / n) * (n * gxhat - gxhat.sum(axis=axes, keepdims=True)
-                                  - xhat * (gxhat * xhat).sum(axis=axes, keepdims=True))
-            gx = gx.astype(g.dtype, copy=False)
+            gx = normalized_input_grad(gxhat, xhat, inv_std, n, axes).astype(g.dtype, copy=False)
         return gx, gw, gb
 
     @staticmethod

@@ -226,6 +226,8 @@ def _einsum_grad(g, out, terms, operands, i):
     kept = "".join(c for c in letters if c in seen)
     spec = ",".join([out] + [terms[j] for j in others]) + "->" + kept
     partial = np.einsum(spec, g, *[operands[j] for j in others], optimize=len(others) > 1)
+    if kept == term:           # every subscript once, none summed away: partial is the gradient
+        return partial
     size = dict(zip(term, x.shape))
     full = np.broadcast_to(partial.reshape([size[c] if c in kept else 1 for c in letters]),
                            [size[c] for c in letters])

@@ -1,4 +1,6 @@
-"""Softmax family and the negative log-likelihood: the ops behind cross_entropy."""
+"""Softmax family and the negative log-likelihood: the ops behind cross_entropy.
+Temporaries are written in place; each is allocated as an array first, since a ufunc on 0-d
+arrays returns a scalar, which `out=` cannot take."""
 import numpy as np
 
 from ..autograd.function import ArrayFunction
@@ -12,12 +14,20 @@ def _summed(t, dim):
     return t.sum(dim=dim, keepdim=True) if t.ndim else t
 
 
+def _shifted(x, dim):
+    """x - max(x): a new float array (integers, which F.softmax takes, become float64 as
+    NumPy's exp would make them)."""
+    if x.dtype.kind != "f":
+        x = x.astype(np.float64)
+    return np.subtract(x, x.max(axis=dim, keepdims=True), out=np.empty_like(x))
+
+
 class LogSoftmax(ArrayFunction):
     """x - max - log(sum(exp(x - max))): NOTE: subtracting the max keeps exp from overflowing."""
     @staticmethod
     def forward(ctx, x, dim):
-        shifted = x - x.max(axis=dim, keepdims=True)
-        out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        out = _shifted(x, dim)
+        out -= np.log(np.exp(out).sum(axis=dim, keepdims=True))
         ctx.save_for_backward(out)
         ctx.dim = dim
         return out
@@ -25,7 +35,9 @@ class LogSoftmax(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         out, = ctx.saved_tensors
-        return g - np.exp(out) * g.sum(axis=ctx.dim, keepdims=True)
+        e = np.exp(out, out=np.empty_like(out))
+        e *= g.sum(axis=ctx.dim, keepdims=True)
+        return np.subtract(g, e, out=e)
 
     @staticmethod
     def differentiable_backward(ctx, g):
@@ -36,8 +48,9 @@ class LogSoftmax(ArrayFunction):
 class Softmax(ArrayFunction):
     @staticmethod
     def forward(ctx, x, dim):
-        e = np.exp(x - x.max(axis=dim, keepdims=True))
-        out = e / e.sum(axis=dim, keepdims=True)
+        out = _shifted(x, dim)
+        np.exp(out, out=out)
+        out /= out.sum(axis=dim, keepdims=True)
         ctx.save_for_backward(out)
         ctx.dim = dim
         return out
@@ -45,7 +58,10 @@ class Softmax(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         out, = ctx.saved_tensors
-        return out * (g - (g * out).sum(axis=ctx.dim, keepdims=True))
+        t = np.multiply(g, out, out=np.empty_like(out))
+        np.subtract(g, t.sum(axis=ctx.dim, keepdims=True), out=t)
+        t *= out
+        return t
 
     @staticmethod
     def differentiable_backward(ctx, g):

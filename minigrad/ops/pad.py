@@ -72,14 +72,22 @@ class ConstantPad(ArrayFunction):
         out_shape = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, pads))
         src = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for n, (lo, hi) in zip(x.shape, pads))
         dst = tuple(slice(max(lo, 0), m - max(hi, 0)) for m, (lo, hi) in zip(out_shape, pads))
-        out = np.full(out_shape, value, dtype=x.dtype)
+        out = np.empty(out_shape, dtype=x.dtype)
         out[dst] = x[src]
+        for axis, (lo, hi) in enumerate(pads):   # `value` only where x is not: one pass over out
+            before = (slice(None),) * axis
+            if lo > 0:
+                out[before + (slice(0, lo),)] = value
+            if hi > 0:
+                out[before + (slice(out_shape[axis] - hi, None),)] = value
         ctx.geom = (x.shape, src, dst)
         return out
 
     @staticmethod
     def backward(ctx, g):
         shape, src, dst = ctx.geom
+        if all(s.start == 0 and s.stop == n for s, n in zip(src, shape)):   # nothing cropped
+            return g[dst].copy()
         gx = np.zeros(shape, dtype=g.dtype)
         gx[src] = g[dst]
         return gx

@@ -258,7 +258,10 @@ class LogSumExp(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         x, out = ctx.saved_tensors
-        return g.reshape(out.shape) * np.exp(x - out)
+        e = np.subtract(x, out, out=np.empty_like(x))
+        np.exp(e, out=e)
+        e *= g.reshape(out.shape)
+        return e
 
     @staticmethod
     def differentiable_backward(ctx, g):

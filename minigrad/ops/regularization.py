@@ -8,6 +8,20 @@ from .activation import _constant
 __all__ = ["Dropout", "BatchNorm"]
 
 
+def normalized_input_grad(gxhat, xhat, inv_std, n, axes):
+    """dx of x̂ = (x - mean) inv_std through the group statistics (biased variance), n elements
+    per group summed over `axes`: inv_std / n * (n ĝ - Σ ĝ - x̂ Σ ĝ x̂), in that order of
+    operations, written in place: two full-size arrays where the expression makes seven."""
+    t = np.asarray(gxhat * xhat)   # an array also for 0-d operands, for out= below
+    sum_gx = t.sum(axis=axes, keepdims=True)
+    np.multiply(xhat, sum_gx, out=t)
+    gx = gxhat * n
+    gx -= gxhat.sum(axis=axes, keepdims=True)
+    gx -= t
+    gx *= inv_std / n
+    return gx
+
+
 class Dropout(ArrayFunction):
     """y = x * mask / (1 - p), mask ~ Bernoulli(1 - p), drawn by the caller (so it is seeded)."""
     @staticmethod
@@ -36,11 +50,12 @@ class BatchNorm(ArrayFunction):
         shape = [1] * x.ndim
         shape[1] = x.shape[1]
         inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype)
-        xhat = (x - mean.reshape(shape)) * inv_std.reshape(shape)
+        xhat = x - mean.reshape(shape)
+        xhat *= inv_std.reshape(shape)
         ctx.save_for_backward(xhat, inv_std, weight)
         ctx.shape, ctx.batch_stats = shape, batch_stats
-        out = xhat if weight is None else xhat * weight.reshape(shape)
-        return out if bias is None else out + bias.reshape(shape)
+        return scale_shift(xhat, None if weight is None else weight.reshape(shape),
+                           None if bias is None else bias.reshape(shape))
 
     @staticmethod
     def backward(ctx, g):
@@ -52,14 +67,12 @@ class BatchNorm(ArrayFunction):
         gx = None
         if ctx.needs_input_grad[0]:
             gxhat = g if weight is None else g * weight.reshape(shape)
-            if ctx.batch_stats:
-                n = g.size // g.shape[1]
-                # NOTE: the classic closed form of d/dx through the batch mean and biased variance
-                gx = (inv_std.reshape(shape) / n) * (
-                    n * gxhat - gxhat.sum(axis=axes, keepdims=True)
-                    - xhat * (gxhat * xhat).sum(axis=axes, keepdims=True))
-            else:
+            if ctx.batch_stats:   # NOTE: the gradient flows through the batch mean and variance too
+                gx = normalized_input_grad(gxhat, xhat, inv_std.reshape(shape), g.size // g.shape[1], axes)
+            elif weight is None:
                 gx = gxhat * inv_std.reshape(shape)
+            else:
+                gx = np.multiply(gxhat, inv_std.reshape(shape), out=gxhat)
         return gx, gw, gb
 
     @staticmethod
@@ -99,3 +112,13 @@ def normalization_grads(g, xhat, inv_std, weight, axes, param_axes, batch_stats,
             gxhat = gxhat - gxhat.mean(dim=axes, keepdim=True) - xhat * (gxhat * xhat).mean(dim=axes, keepdim=True)
         gx = gxhat * inv_std
     return gx, gw, gb
+
+
+def scale_shift(xhat, weight, bias):
+    """xhat * weight + bias (either may be None) into one new array (xhat itself when both are)."""
+    if weight is None:
+        return xhat if bias is None else xhat + bias
+    out = xhat * weight
+    if bias is not None:
+        out += bias
+    return out
