@@ -179,7 +179,8 @@ class Conv2d(ArrayFunction):
         nt = get_num_threads()
         gx = gw = gb = None
         if has_bias and needs[2]:
-            gb = _cgemm.conv_backward_bias(gout, np.empty(gout.shape[1], dtype=gout.dtype), nt)
+            gb = np.empty(gout.shape[1], dtype=gout.dtype)   # the array itself: .grad keeps it uncopied
+            _cgemm.conv_backward_bias(gout, gb, nt)
         if needs[1]:
             gw = np.empty(w.shape, dtype=gout.dtype)
             _cgemm.conv_backward_weight(xp.reshape(-1), Hp, Wp, gout, gw, C, sh, sw, dh, dw, g, nt)
