@@ -94,8 +94,10 @@ def test_bytes_kernels_threads():
 def test_kernel_paths():
     from minigrad.autograd.profiler import kernel_path
     from minigrad.ops import activation, conv, elementwise, pool
-    assert kernel_path(conv.Conv2d, "cpu_op").split("+")[0].startswith("im2col")   # im2col, then mm's gemm
-    assert "gemm" in kernel_path(conv.Conv2d, "cpu_op") and "im2col" in kernel_path(conv.Conv2d, "backward")
+    assert kernel_path(conv.Conv2d, "cpu_op").startswith("gemm")     # the implicit-GEMM convolution
+    assert kernel_path(conv.Conv2dIm2col, "cpu_op").split("+")[0].startswith("im2col")   # im2col, then gemm
+    assert "gemm" in kernel_path(conv.Conv2dIm2col, "cpu_op") and "im2col" in kernel_path(conv.Conv2dIm2col,
+                                                                                         "backward")
     assert kernel_path(activation.ReLU, "cpu_op").startswith("act")               # through a class attribute
     assert kernel_path(pool.MaxPool2d, "cpu_op").startswith("pool")
     assert kernel_path(elementwise.Mul, "cpu_op") == "numpy"
