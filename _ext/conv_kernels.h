@@ -366,12 +366,15 @@ static int mg_##SUF##_conv_backward_weight(const mg_##SUF##_kernel *kern, const 
     const long bstride = MG_ROUND_UP(kcp * NR + MG_CONV_SLACK, 16);                                  \
     const long pbytes = nch > 1 ? nch * GOK : 0;                                                     \
     const size_t tbytes = (size_t)(astride + bstride) * sizeof(T) + (size_t)kcp * sizeof(long);     \
-    char *buf = (char *)mg_buf_reserve(&mg_tls_apack, (size_t)pbytes * sizeof(T) + nt * tbytes       \
+    /* each region starts on a 64-byte boundary: the run table holds longs (UBSan: misaligned) */    \
+    const size_t tbuf_at = MG_ROUND_UP((size_t)pbytes * sizeof(T), 64);                              \
+    const size_t runs_at = tbuf_at + MG_ROUND_UP((size_t)nt * tbytes, 64);                           \
+    char *buf = (char *)mg_buf_reserve(&mg_tls_apack, runs_at                                        \
                                        + (size_t)nqp * (rpp * sizeof(mg_conv_run) + sizeof(int)) + 64); \
     if (!buf) return -1;                                                                             \
     T *part = (T *)buf;                                                                              \
-    char *tbuf = buf + (size_t)pbytes * sizeof(T);                                                   \
-    mg_conv_run *runs = (mg_conv_run *)(tbuf + nt * tbytes);                                         \
+    char *tbuf = buf + tbuf_at;                                                                      \
+    mg_conv_run *runs = (mg_conv_run *)(buf + runs_at);                                              \
     int *nruns = (int *)(runs + nqp * rpp);                                                          \
     for (long qp = 0; qp < nqp; ++qp)                                                                \
         nruns[qp] = mg_conv_tap_runs(g, qp * NR, MG_MIN((long)NR, Kg - qp * NR), runs + qp * rpp);   \
